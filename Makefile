@@ -1,0 +1,70 @@
+# Wangge: `make run` sets everything up and serves the platform on the embedded default
+# (SpatiaLite + a filesystem Celery broker); `make test` sets up and runs the whole suite
+# (against PostGIS + Redis when DATABASE_URL / CELERY_BROKER_URL are set).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# The pyenv Python on these machines cannot load SQLite extensions (SpatiaLite); Debian's can.
+SYSTEM_PYTHON ?= /usr/bin/python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PACKAGES := binutils gdal-bin libgdal-dev libgeos-dev libproj-dev libsqlite3-mod-spatialite \
+	python3 python3-venv python3-dev gettext
+STAMP := $(VENV)/.requirements-installed
+
+.PHONY: help setup sysdeps run test lint fmt migrate seed docs bench clean
+
+help:
+	@echo "make run    set up, migrate, load the reference district, serve on http://127.0.0.1:$(PORT)"
+	@echo "make test   set up and run the whole test suite"
+	@echo "make lint   ruff check, ruff format --check, makemigrations --check"
+
+sysdeps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "Installing system packages: $$missing"; \
+		$(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $$missing; \
+	fi
+
+$(STAMP): requirements.txt
+	@$(MAKE) --no-print-directory sysdeps
+	@[ -x $(PY) ] || $(SYSTEM_PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	@touch $@
+
+setup: $(STAMP)
+	@mkdir -p var
+	@$(PY) manage.py compilemessages --ignore=.venv -v0
+
+migrate: setup
+	$(PY) manage.py migrate --no-input -v1
+
+seed: migrate
+	$(PY) manage.py seed_demo --if-empty
+
+run: export DEBUG ?= 1
+run: seed
+	$(PY) manage.py collectstatic --no-input -v0
+	@$(PY) manage.py demo_banner --port $(PORT)
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH exec $(VENV)/bin/honcho start -f Procfile -p $(PORT)
+
+test: setup
+	STATIC_MANIFEST=0 $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+
+fmt: setup
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: setup
+	$(PY) bench/locate.py
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,29 @@
+"""Small geometry helpers shared by the importer, the generator and the services."""
+
+from __future__ import annotations
+
+from django.contrib.gis.geos import GEOSGeometry, MultiPolygon, Polygon
+
+# CGCS2000 / 3-degree Gauss-Kruger CM 120E: a metric projection whose central meridian runs
+# through Qingdao, so areas are exact to well under 0.1 % across the district.
+AREA_SRID = 4549
+WGS84 = 4326
+
+
+def area_m2(geom: GEOSGeometry) -> float:
+    """Area in square metres of a geometry stored in EPSG:4326."""
+    projected = geom.transform(AREA_SRID, clone=True)
+    return float(projected.area)
+
+
+def as_multipolygon(geom: GEOSGeometry) -> MultiPolygon:
+    """Polygon or MultiPolygon → MultiPolygon in EPSG:4326 (other types raise TypeError)."""
+    if isinstance(geom, MultiPolygon):
+        result = geom
+    elif isinstance(geom, Polygon):
+        result = MultiPolygon(geom, srid=geom.srid)
+    else:
+        raise TypeError(f"expected a Polygon or MultiPolygon, got {geom.geom_type}")
+    if result.srid is None:
+        result.srid = WGS84
+    return result

@@ -1,0 +1,277 @@
+"""The map and the org chart: regions, units, posts, assets.
+
+Region codes nest: a street's 9-digit code starts with its district's 6, a community's 12 with
+its street's 9, a grid's 15 with its community's 12. The parent foreign key therefore points
+at the parent's *code*, and the level/parent rules are plain row checks the database enforces:
+a region of level L has a code of L's length that starts with its parent's code, and the
+parent's code has the length of the level above. A subtree is a code prefix.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.contrib.gis.db import models
+from django.core.validators import RegexValidator
+from django.db.models import F, Q
+from django.db.models.functions import Length
+from django.db.models.lookups import Exact
+from django.utils.translation import gettext_lazy as _
+
+digits_only = RegexValidator(r"^[0-9]+$", _("Use digits only."))
+
+
+class User(AbstractUser):
+    """A staff member or a citizen. Roles come from posts, never from fields here."""
+
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+
+class Level(models.TextChoices):
+    DISTRICT = "district", _("District")
+    STREET = "street", _("Street")
+    COMMUNITY = "community", _("Community")
+    GRID = "grid", _("Grid")
+
+
+CODE_LENGTH: dict[str, int] = {
+    Level.DISTRICT: 6,
+    Level.STREET: 9,
+    Level.COMMUNITY: 12,
+    Level.GRID: 15,
+}
+PARENT_LEVEL: dict[str, str | None] = {
+    Level.DISTRICT: None,
+    Level.STREET: Level.DISTRICT,
+    Level.COMMUNITY: Level.STREET,
+    Level.GRID: Level.COMMUNITY,
+}
+LEVEL_ORDER: list[str] = [Level.DISTRICT, Level.STREET, Level.COMMUNITY, Level.GRID]
+
+
+class GridKind(models.TextChoices):
+    UNIT = "unit", _("Unit grid")
+    EXTENDED = "extended", _("Extended grid")
+
+
+def _level_rule(level: str) -> Q:
+    """The row check for one level: code length, parent presence and length, code prefix."""
+    rule = Q(level=level) & Exact(Length("code"), CODE_LENGTH[level])
+    parent_level = PARENT_LEVEL[level]
+    if parent_level is None:
+        return rule & Q(parent__isnull=True)
+    return (
+        rule
+        & Q(parent__isnull=False)
+        & Exact(Length("parent"), CODE_LENGTH[parent_level])
+        & Q(code__startswith=F("parent"))
+    )
+
+
+class Region(models.Model):
+    code = models.CharField(_("code"), max_length=15, unique=True, validators=[digits_only])
+    name = models.CharField(_("name"), max_length=100)
+    level = models.CharField(_("level"), max_length=10, choices=Level.choices)
+    kind = models.CharField(
+        _("grid kind"),
+        max_length=10,
+        choices=GridKind.choices,
+        blank=True,
+        default="",
+        help_text=_("Only for grids: unit grid or extended grid."),
+    )
+    parent = models.ForeignKey(
+        "self",
+        to_field="code",
+        db_column="parent_code",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("parent"),
+    )
+    geom = models.MultiPolygonField(_("boundary"), srid=4326)
+    area_m2 = models.FloatField(_("area (m²)"))
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+        indexes = [models.Index(fields=["level", "code"], name="region_level_code")]
+        constraints = [
+            models.CheckConstraint(
+                condition=_level_rule(Level.DISTRICT)
+                | _level_rule(Level.STREET)
+                | _level_rule(Level.COMMUNITY)
+                | _level_rule(Level.GRID),
+                name="region_level_parent_rules",
+                violation_error_message=_(
+                    "The code length, parent and level do not agree (district 6 digits, "
+                    "street 9, community 12, grid 15, each starting with its parent's code)."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=(Q(level=Level.GRID) & Q(kind__in=[GridKind.UNIT, GridKind.EXTENDED]))
+                | (~Q(level=Level.GRID) & Q(kind="")),
+                name="region_kind_only_for_grids",
+                violation_error_message=_("Grids are unit or extended; other levels have no kind."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class UnitKind(models.TextChoices):
+    DEPARTMENT = "department", _("Department")
+    STREET_OFFICE = "street_office", _("Street office")
+
+
+class Unit(models.Model):
+    """A department or street office that handles cases."""
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=20, choices=UnitKind.choices)
+    region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="units", verbose_name=_("region")
+    )
+    phone = models.CharField(_("duty phone"), max_length=30, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("unit")
+        verbose_name_plural = _("units")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    INSPECTOR = "inspector", _("Inspector")
+    INTAKE_OPERATOR = "intake_operator", _("Intake operator")
+    SHIFT_SUPERVISOR = "shift_supervisor", _("Shift supervisor")
+    DISPATCHER = "dispatcher", _("Dispatcher")
+    UNIT_HANDLER = "unit_handler", _("Unit handler")
+    STREET_OFFICER = "street_officer", _("Street officer")
+    COMMUNITY_STAFF = "community_staff", _("Community staff")
+    DISTRICT_LEADER = "district_leader", _("District leader")
+    ADMINISTRATOR = "administrator", _("Administrator")
+
+
+class InspectorType(models.TextChoices):
+    FULL_TIME = "full_time", _("Full-time")
+    PROFESSIONAL = "professional", _("Professional")
+    PART_TIME = "part_time", _("Part-time")
+
+
+class Post(models.Model):
+    """A user holding a role for a region (or, for unit handlers, a unit)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="posts",
+        verbose_name=_("user"),
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    inspector_type = models.CharField(
+        _("inspector type"), max_length=20, choices=InspectorType.choices, blank=True, default=""
+    )
+    region = models.ForeignKey(
+        Region,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="posts",
+        verbose_name=_("region"),
+    )
+    unit = models.ForeignKey(
+        Unit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="posts",
+        verbose_name=_("unit"),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("post")
+        verbose_name_plural = _("posts")
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(role=Role.UNIT_HANDLER) & Q(unit__isnull=False))
+                | (~Q(role=Role.UNIT_HANDLER) & Q(region__isnull=False)),
+                name="post_unit_handler_has_unit_others_region",
+                violation_error_message=_(
+                    "A unit handler's post names a unit; every other post names a region."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=(Q(role=Role.INSPECTOR) & ~Q(inspector_type=""))
+                | (~Q(role=Role.INSPECTOR) & Q(inspector_type="")),
+                name="post_inspector_type_only_for_inspectors",
+                violation_error_message=_("Only inspectors have an inspector type, and they must."),
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role", "region", "unit"], name="post_unique_user_role_place"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        place = self.unit or self.region
+        return f"{self.user} · {self.get_role_display()} · {place}"
+
+
+class Asset(models.Model):
+    """A city component (部件): 16-digit code = 6 admin + 2 major + 2 minor + 6 serial."""
+
+    code = models.CharField(_("code"), max_length=16, unique=True, validators=[digits_only])
+    name = models.CharField(_("name"), max_length=100)
+    major_class = models.CharField(_("major class"), max_length=2)
+    minor_class = models.CharField(_("minor class"), max_length=2)
+    point = models.PointField(_("location"), srid=4326)
+    grid = models.ForeignKey(
+        Region,
+        on_delete=models.PROTECT,
+        related_name="assets",
+        limit_choices_to={"level": Level.GRID},
+        verbose_name=_("grid"),
+    )
+    in_charge_unit = models.ForeignKey(
+        Unit,
+        on_delete=models.PROTECT,
+        related_name="assets_in_charge",
+        verbose_name=_("unit in charge"),
+    )
+    owner_unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="assets_owned", verbose_name=_("owner unit")
+    )
+    maintenance_unit = models.ForeignKey(
+        Unit,
+        on_delete=models.PROTECT,
+        related_name="assets_maintained",
+        verbose_name=_("maintenance unit"),
+    )
+    status = models.CharField(_("status"), max_length=20, blank=True, default="in_use")
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("asset")
+        verbose_name_plural = _("assets")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(Exact(Length("code"), 16)),
+                name="asset_code_16_digits",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
