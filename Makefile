@@ -52,7 +52,7 @@ run: seed
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH exec $(VENV)/bin/honcho start -f Procfile -p $(PORT)
 
 test: setup
-	STATIC_MANIFEST=0 $(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -1,4 +1,12 @@
+from django.urls import include, path
+from rest_framework.routers import DefaultRouter
 
-app_name = "grids"
+from grids.api import LocateView, RegionViewSet
 
-urlpatterns: list = []
+router = DefaultRouter()
+router.register("regions", RegionViewSet, basename="region")
+
+urlpatterns = [
+    path("", include(router.urls)),
+    path("locate/", LocateView.as_view(), name="locate"),
+]

@@ -47,7 +47,7 @@ def district(db) -> dict[str, Region]:
     regions[d.code] = d
     for s_index, x0 in enumerate((120.30, 120.32), start=1):
         street = make_region(
-            f"370203{s_index:03d}", Level.STREET, box(x0, 36.08, x0 + 0.02, 36.10), d
+            f"370203{s_index:03d}", Level.STREET, box(x0, 36.08, round(x0 + 0.02, 6), 36.10), d
         )
         regions[street.code] = street
         # north community first, then south
@@ -55,15 +55,15 @@ def district(db) -> dict[str, Region]:
             community = make_region(
                 f"{street.code}{c_index:03d}",
                 Level.COMMUNITY,
-                box(x0, y0, x0 + 0.02, y0 + 0.01),
+                box(x0, y0, round(x0 + 0.02, 6), round(y0 + 0.01, 6)),
                 street,
             )
             regions[community.code] = community
-            for g_index, gx in enumerate((x0, x0 + 0.01), start=1):
+            for g_index, gx in enumerate((x0, round(x0 + 0.01, 6)), start=1):
                 grid = make_region(
                     f"{community.code}{g_index:03d}",
                     Level.GRID,
-                    box(gx, y0, gx + 0.01, y0 + 0.01),
+                    box(gx, y0, round(gx + 0.01, 6), round(y0 + 0.01, 6)),
                     community,
                     kind=GridKind.UNIT,
                 )

@@ -1,0 +1,13 @@
+"""Test settings: the real settings (and so the real database and broker from the
+environment), minus what only slows tests down."""
+
+from config.settings import *  # noqa: F403
+from config.settings import STORAGES
+
+# Tests run without collectstatic.
+STORAGES = {
+    **STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_AUTOREFRESH = True
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from leaflet.admin import LeafletGeoAdmin
+
+from grids.geo import area_m2
+from grids.models import Asset, Post, Region, Unit, User
+
+
+class PostInline(admin.TabularInline):
+    model = Post
+    extra = 0
+    autocomplete_fields = ["region", "unit"]
+
+
+@admin.register(User)
+class WanggeUserAdmin(UserAdmin):
+    inlines = [PostInline]
+    list_display = ["username", "first_name", "last_name", "phone", "is_staff", "is_active"]
+    fieldsets = (*UserAdmin.fieldsets, (_("Contact"), {"fields": ("phone",)}))
+
+
+@admin.register(Region)
+class RegionAdmin(LeafletGeoAdmin):
+    list_display = ["code", "name", "level", "kind", "parent", "area_m2"]
+    list_filter = ["level", "kind"]
+    search_fields = ["code", "name"]
+    readonly_fields = ["area_m2"]
+    autocomplete_fields = ["parent"]
+    list_select_related = ["parent"]
+
+    def save_model(self, request: HttpRequest, obj: Region, form: Any, change: bool) -> None:
+        # Area is derived from the boundary; keep it in step with whatever was drawn.
+        obj.area_m2 = area_m2(obj.geom)
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Unit)
+class UnitAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "kind", "region", "phone", "is_active"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["code", "name"]
+    autocomplete_fields = ["region"]
+
+
+@admin.register(Post)
+class PostAdmin(admin.ModelAdmin):
+    list_display = ["user", "role", "inspector_type", "region", "unit", "is_active"]
+    list_filter = ["role", "is_active"]
+    search_fields = ["user__username", "region__code", "region__name", "unit__name"]
+    autocomplete_fields = ["user", "region", "unit"]
+
+
+@admin.register(Asset)
+class AssetAdmin(LeafletGeoAdmin):
+    list_display = ["code", "name", "major_class", "minor_class", "grid", "in_charge_unit"]
+    list_filter = ["major_class"]
+    search_fields = ["code", "name"]
+    autocomplete_fields = ["grid", "in_charge_unit", "owner_unit", "maintenance_unit"]

@@ -1,0 +1,28 @@
+import pytest
+from django.test import Client
+
+
+@pytest.mark.django_db
+def test_healthz_reports_database_and_broker_ok():
+    response = Client().get("/healthz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["checks"]["database"]["ok"] is True
+    assert body["checks"]["broker"]["ok"] is True
+
+
+@pytest.mark.django_db
+def test_healthz_is_503_when_the_broker_is_unreachable(settings):
+    from config.celery_app import app
+
+    original = app.conf.broker_url
+    # Nothing listens on port 1: connection refused at once.
+    app.conf.broker_url = "redis://127.0.0.1:1/0"
+    try:
+        response = Client().get("/healthz")
+    finally:
+        app.conf.broker_url = original
+    assert response.status_code == 503
+    assert response.json()["checks"]["broker"]["ok"] is False
+    assert response.json()["checks"]["database"]["ok"] is True
