@@ -1,0 +1,4 @@
+"""The closed loop's models, one module per concern."""
+
+from cases.models.calendar import *  # noqa: F403
+from cases.models.catalogue import *  # noqa: F403
