@@ -44,6 +44,8 @@ migrate: setup
 
 seed: migrate
 	$(PY) manage.py seed_demo --if-empty
+	$(PY) manage.py seed_calendar
+	$(PY) manage.py seed_catalogue
 
 run: export DEBUG ?= 1
 run: seed
@@ -58,6 +60,7 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) manage.py render_workflow --check
 
 fmt: setup
 	$(VENV)/bin/ruff check --fix .

@@ -207,3 +207,7 @@ AUTH_USER_MODEL = "grids.User"
 # Debian 12 ships GDAL 3.6; the check asks for 3.9 to block GDAL file/network access from
 # malicious spatial references. We only build geometries from GeoJSON we validate ourselves.
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
+
+# Case photos: the largest upload accepted, in bytes (after that, 413).
+ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=15 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 * 1024 * 1024)

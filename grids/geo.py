@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+
+from django.contrib.gis.gdal import CoordTransform, SpatialReference
 from django.contrib.gis.geos import GEOSGeometry, MultiPolygon, Polygon
 
 # CGCS2000 / 3-degree Gauss-Kruger CM 120E: a metric projection whose central meridian runs
@@ -10,9 +13,26 @@ AREA_SRID = 4549
 WGS84 = 4326
 
 
+_local = threading.local()
+
+
+def _to_area_srid() -> CoordTransform:
+    # Building a transform costs ~25 ms (PROJ database look-ups); reuse one per thread
+    # (GDAL transforms are not thread-safe).
+    transform = getattr(_local, "to_area_srid", None)
+    if transform is None:
+        transform = CoordTransform(SpatialReference(WGS84), SpatialReference(AREA_SRID))
+        _local.to_area_srid = transform
+    return transform
+
+
 def area_m2(geom: GEOSGeometry) -> float:
     """Area in square metres of a geometry stored in EPSG:4326."""
-    projected = geom.transform(AREA_SRID, clone=True)
+    if geom.srid not in (None, WGS84):
+        geom = geom.transform(WGS84, clone=True)
+    projected = geom.clone()
+    projected.srid = WGS84
+    projected.transform(_to_area_srid())
     return float(projected.area)
 
 

@@ -111,3 +111,13 @@ def units(district: dict[str, Region]) -> dict[str, Unit]:
             region=district["370203001"],
         ),
     }
+
+
+@pytest.fixture(autouse=True)
+def _fresh_calendar_cache():
+    """load_calendar caches per process; a test's rolled-back rows must not leak into the next."""
+    from cases.worktime import clear_calendar_cache
+
+    clear_calendar_cache()
+    yield
+    clear_calendar_cache()

@@ -1,0 +1,89 @@
+"""Admin: the catalogue and calendar are edited here; cases and their history are read-only
+(a case changes only through the services)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+import cases.admin_calendar
+import cases.admin_catalogue  # noqa: F401 - registers the catalogue models
+from cases.models import Attachment, Case, CaseEvent, Outbox, StageLimit
+
+
+class ReadOnlyMixin:
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class CaseEventInline(ReadOnlyMixin, admin.TabularInline):
+    model = CaseEvent
+    extra = 0
+    fields = ["created_at", "action", "actor", "actor_role", "from_status", "to_status", "note"]
+    readonly_fields = fields
+    ordering = ["created_at", "pk"]
+    show_change_link = True
+
+
+@admin.register(Case)
+class CaseAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = [
+        "number",
+        "item",
+        "status",
+        "handling_level",
+        "handling_unit",
+        "street",
+        "reported_at",
+        "stage_due_at",
+    ]
+    list_filter = ["status", "source", "handling_level", "urgency", "closure_kind"]
+    search_fields = ["number", "description", "address"]
+    date_hierarchy = "reported_at"
+    list_select_related = ["item", "handling_unit", "street"]
+    inlines = [CaseEventInline]
+    # The caller's contact is personal data: never shown here, only through the logged view.
+    exclude = ["reporter_contact"]
+
+
+@admin.register(CaseEvent)
+class CaseEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "case",
+        "action",
+        "actor",
+        "actor_role",
+        "from_status",
+        "to_status",
+    ]
+    list_filter = ["action", "actor_role"]
+    search_fields = ["case__number", "request_id"]
+    list_select_related = ["case", "actor"]
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["created_at", "case", "original_format", "width", "height", "size"]
+    list_select_related = ["case"]
+
+
+@admin.register(Outbox)
+class OutboxAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["created_at", "topic", "case", "state", "attempts", "next_attempt_at"]
+    list_filter = ["state", "topic"]
+    list_select_related = ["case"]
+
+
+@admin.register(StageLimit)
+class StageLimitAdmin(admin.ModelAdmin):
+    list_display = ["stage", "limit_value", "limit_unit"]
+    list_editable = ["limit_value", "limit_unit"]
