@@ -37,7 +37,8 @@ $(STAMP): requirements.txt
 
 setup: $(STAMP)
 	@mkdir -p var
-	@$(PY) manage.py compilemessages --ignore=.venv -v0
+	@if ls locale/*/LC_MESSAGES/*.po >/dev/null 2>&1; then \
+		$(PY) manage.py compilemessages --ignore=.venv --ignore=var -v0; fi
 
 migrate: setup
 	$(PY) manage.py migrate --no-input -v1
