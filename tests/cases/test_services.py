@@ -391,9 +391,10 @@ def test_case_events_cannot_be_updated(world):
 
 def test_available_actions_follow_state_and_role(world):
     case = world.report()
-    names = lambda role: {
-        r.action.value for r in actions_available(case=case, actor=world.users[role])
-    }
+
+    def names(role):
+        return {r.action.value for r in actions_available(case=case, actor=world.users[role])}
+
     assert names(Role.INTAKE_OPERATOR) >= {"register", "reject", "send_verify", "mark_duplicate"}
     assert "register" not in names(Role.INSPECTOR)
     assert names(Role.UNIT_HANDLER) == set()
