@@ -15,7 +15,6 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.gis.geos import Point
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
 from django.utils import timezone
 
 from cases.errors import InvalidInput
@@ -54,22 +53,22 @@ def attachment_upload(
             return earlier
     now = now or timezone.now()
     stem = f"cases/{now:%Y/%m/%d}/{photo.sha256[:32]}"
-    with transaction.atomic():
-        stored = default_storage.save(f"{stem}.{photo.extension}", ContentFile(photo.stored_bytes))
-        thumbnail = default_storage.save(f"{stem}.thumb.jpg", ContentFile(photo.thumbnail_bytes))
-        # If the row fails to commit, the files are orphans, never a row without its file.
-        return Attachment.objects.create(
-            uploaded_by=actor,
-            created_at=now,
-            file=stored,
-            thumbnail=thumbnail,
-            content_type=photo.content_type,
-            original_format=photo.original_format,
-            size=len(photo.stored_bytes),
-            width=photo.width,
-            height=photo.height,
-            sha256=photo.sha256,
-            taken_at=photo.taken_at,
-            taken_point=Point(*photo.gps, srid=4326) if photo.gps else None,
-            exif=photo.exif,
-        )
+    # Files first, then the row: a failure between them leaves an orphan file, never a row
+    # that points at nothing.
+    stored = default_storage.save(f"{stem}.{photo.extension}", ContentFile(photo.stored_bytes))
+    thumbnail = default_storage.save(f"{stem}.thumb.jpg", ContentFile(photo.thumbnail_bytes))
+    return Attachment.objects.create(
+        uploaded_by=actor,
+        created_at=now,
+        file=stored,
+        thumbnail=thumbnail,
+        content_type=photo.content_type,
+        original_format=photo.original_format,
+        size=len(photo.stored_bytes),
+        width=photo.width,
+        height=photo.height,
+        sha256=photo.sha256,
+        taken_at=photo.taken_at,
+        taken_point=Point(*photo.gps, srid=4326) if photo.gps else None,
+        exif=photo.exif,
+    )

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import time
 
+from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-
-from config.celery_app import app as celery_app
+from kombu import Connection
 
 
 def _check_database() -> dict[str, object]:
@@ -30,7 +30,12 @@ def _check_database() -> dict[str, object]:
 def _check_broker() -> dict[str, object]:
     started = time.perf_counter()
     try:
-        with celery_app.connection_for_write() as conn:
+        # A fresh connection from the configured URL: a pooled one could hide a dead broker.
+        with Connection(
+            settings.CELERY_BROKER_URL,
+            transport_options=getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {}),
+            connect_timeout=2,
+        ) as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
             transport = conn.transport_cls
     except Exception as exc:
