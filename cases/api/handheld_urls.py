@@ -1,0 +1,3 @@
+"""Handheld endpoints (me, my grids, catalogue, photos, tasks, patrol, history)."""
+
+urlpatterns: list = []
