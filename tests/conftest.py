@@ -121,3 +121,13 @@ def _fresh_calendar_cache():
     clear_calendar_cache()
     yield
     clear_calendar_cache()
+
+
+@pytest.fixture(autouse=True)
+def _english_messages():
+    """Tests read messages in English (the msgids); the Chinese default is tested in
+    tests/test_i18n.py and through HTTP requests, where LocaleMiddleware chooses."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

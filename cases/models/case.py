@@ -137,7 +137,7 @@ class Contact(models.Model):
         verbose_name_plural = _("reporter contacts")
 
     def __str__(self) -> str:
-        return f"{_('contact')} #{self.pk}"
+        return _("contact #%(id)s") % {"id": self.pk}
 
 
 class CaseNumberSequence(models.Model):
