@@ -14,7 +14,7 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_gis.fields import GeometrySerializerMethodField
+from rest_framework_gis.fields import GeometryField
 from rest_framework_gis.pagination import GeoJsonPagination
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
@@ -68,24 +68,28 @@ class RegionFilter(django_filters.FilterSet):
         return queryset.filter(geom__intersects=box)
 
 
+class SimplifiedGeometryField(GeometryField):
+    """The boundary, simplified by the request's tolerance (or the level's default)."""
+
+    def get_attribute(self, instance: Region) -> GEOSGeometry:
+        tolerance = self.context.get("simplify")
+        if tolerance is None:
+            tolerance = DEFAULT_SIMPLIFY[instance.level]
+        if tolerance <= 0:
+            return instance.geom
+        # GEOS hands back a Polygon for a one-part MultiPolygon; keep the type stable.
+        return as_multipolygon(instance.geom.simplify(tolerance, preserve_topology=True))
+
+
 class RegionSerializer(GeoFeatureModelSerializer):
-    geometry = GeometrySerializerMethodField()
+    geom = SimplifiedGeometryField(read_only=True)
     parent_code = serializers.CharField(source="parent_id", allow_null=True, read_only=True)
 
     class Meta:
         model = Region
-        geo_field = "geometry"
+        geo_field = "geom"
         id_field = False  # the code is a property, as in export_regions
         fields = ["code", "name", "level", "kind", "parent_code", "area_m2"]
-
-    def get_geometry(self, region: Region) -> GEOSGeometry:
-        tolerance = self.context.get("simplify")
-        if tolerance is None:
-            tolerance = DEFAULT_SIMPLIFY[region.level]
-        if tolerance <= 0:
-            return region.geom
-        # GEOS hands back a Polygon for a one-part MultiPolygon; keep the type stable.
-        return as_multipolygon(region.geom.simplify(tolerance, preserve_topology=True))
 
 
 @extend_schema(
@@ -157,7 +161,14 @@ class LocateView(APIView):
                     "district": _region_ref,
                 },
             ),
-            422: OpenApiTypes.OBJECT,
+            422: inline_serializer(
+                "LocateError",
+                {
+                    "code": serializers.CharField(),
+                    "message": serializers.CharField(),
+                    "errors": serializers.DictField(),
+                },
+            ),
         },
     )
     def get(self, request: Request) -> Response:
@@ -168,11 +179,12 @@ class LocateView(APIView):
             location = locate(point)
         except OutsideDistrictError as exc:
             return Response(
-                {"code": "outside_district", "message": str(exc)},
+                {"code": "outside_district", "message": str(exc), "errors": {}},
                 status=status.HTTP_422_UNPROCESSABLE_ENTITY,
             )
         except LocateError as exc:
             return Response(
-                {"code": "invalid_point", "message": str(exc)}, status=status.HTTP_400_BAD_REQUEST
+                {"code": "invalid_point", "message": str(exc), "errors": {}},
+                status=status.HTTP_400_BAD_REQUEST,
             )
         return Response(location.as_dict())

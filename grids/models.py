@@ -275,3 +275,83 @@ class Asset(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+
+class PatrolFix(models.Model):
+    """One GPS fix from an inspector's handheld on patrol, at the device's time (WGS84).
+
+    Handhelds upload fixes in batches and retry after a timeout, so a fix is identified by
+    the device: (user, client_id) when the device names it, and (user, recorded_at) always
+    (a receiver gives one fix per instant). Both are unique, which makes a replayed batch
+    write nothing.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="patrol_fixes",
+        verbose_name=_("user"),
+        # The unique (user, recorded_at) index below starts with the user: a second index on
+        # this hot, append-heavy table would only slow inserts down.
+        db_index=False,
+    )
+    point = models.PointField(_("location"), srid=4326)
+    recorded_at = models.DateTimeField(_("recorded at (device)"))
+    received_at = models.DateTimeField(_("received at"))
+    accuracy_m = models.FloatField(_("accuracy (m)"), null=True, blank=True)
+    speed_mps = models.FloatField(_("speed (m/s)"), null=True, blank=True)
+    client_id = models.CharField(_("client id"), max_length=64, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("patrol fix")
+        verbose_name_plural = _("patrol fixes")
+        constraints = [
+            # Also the (user, recorded_at) index a track is read through.
+            models.UniqueConstraint(
+                fields=["user", "recorded_at"], name="patrolfix_user_recorded_at"
+            ),
+            models.UniqueConstraint(
+                fields=["user", "client_id"],
+                condition=~Q(client_id=""),
+                name="patrolfix_user_client_id",
+            ),
+            models.CheckConstraint(
+                condition=Q(accuracy_m__isnull=True) | Q(accuracy_m__gte=0),
+                name="patrolfix_accuracy_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(speed_mps__isnull=True) | Q(speed_mps__gte=0),
+                name="patrolfix_speed_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.recorded_at:%Y-%m-%d %H:%M:%S}"
+
+
+class InspectorPosition(models.Model):
+    """The latest known position of an inspector: the newest fix by device time.
+
+    It only moves forward in recorded_at, so a late batch uploaded out of order does not put
+    the inspector back where they were. Read by nearest-inspector queries (spatial index on
+    point, index on recorded_at to keep only fresh positions).
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="patrol_position",
+        verbose_name=_("user"),
+    )
+    point = models.PointField(_("location"), srid=4326)
+    recorded_at = models.DateTimeField(_("recorded at (device)"))
+    accuracy_m = models.FloatField(_("accuracy (m)"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"))
+
+    class Meta:
+        verbose_name = _("inspector position")
+        verbose_name_plural = _("inspector positions")
+        indexes = [models.Index(fields=["recorded_at"], name="inspectorposition_recorded")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} @ {self.recorded_at:%Y-%m-%d %H:%M:%S}"

@@ -1,0 +1,233 @@
+"""Patrol tracks: batches of GPS fixes from inspectors' handhelds, and each inspector's latest
+position.
+
+A handheld records a fix every few seconds and uploads them in batches when it has a signal,
+retrying a batch after a timeout. `patrol_record` therefore checks each fix on its own (one
+bad fix does not cost the batch), skips fixes it already holds (by the device's client id or
+device time), inserts the rest in one statement, and moves the inspector's latest position
+forward in device time only: a late batch from a tunnel does not put the inspector back.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.gis.geos import Point
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from grids.models import InspectorPosition, Level, PatrolFix, Post, Region, Role, User
+
+MAX_BATCH = 500
+# Handheld clocks drift; a fix a little "in the future" is a fix from a fast clock.
+MAX_CLOCK_SKEW = timedelta(minutes=10)
+# Older fixes are no longer worth a track: the handheld has been offline for a week.
+MAX_FIX_AGE = timedelta(days=7)
+MAX_CLIENT_ID = 64
+# A fix that claims worse accuracy than this is not a position.
+MAX_ACCURACY_M = 10_000.0
+# Faster than an aircraft: a receiver glitch, not an inspector.
+MAX_SPEED_MPS = 350.0
+
+
+class PatrolBatchTooLarge(ValueError):
+    """More fixes in one batch than MAX_BATCH."""
+
+
+@dataclass(frozen=True)
+class FixInput:
+    """One fix as the handheld sent it (WGS84 degrees, the device's aware timestamp)."""
+
+    lon: float
+    lat: float
+    recorded_at: datetime
+    accuracy_m: float | None = None
+    speed_mps: float | None = None
+    client_id: str = ""
+
+
+@dataclass(frozen=True)
+class RejectedFix:
+    index: int
+    errors: dict[str, list[str]]
+
+
+@dataclass
+class PatrolResult:
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: list[RejectedFix] = field(default_factory=list)
+
+
+def inspector_grids_qs(user: User | AnonymousUser) -> QuerySet[Region]:
+    """The grids the user patrols: those of their active inspector posts."""
+    if not user.is_authenticated or not user.is_active:
+        return Region.objects.none()
+    return Region.objects.filter(
+        level=Level.GRID,
+        pk__in=Post.objects.filter(user=user, role=Role.INSPECTOR, is_active=True).values(
+            "region_id"
+        ),
+    ).order_by("code")
+
+
+def is_inspector(user: User | AnonymousUser) -> bool:
+    return (
+        user.is_authenticated
+        and user.is_active
+        and Post.objects.filter(user=user, role=Role.INSPECTOR, is_active=True).exists()
+    )
+
+
+def _finite(value: float | None) -> bool:
+    return value is None or math.isfinite(value)
+
+
+def fix_errors(fix: FixInput, *, now: datetime) -> dict[str, list[str]]:
+    """What is wrong with one fix, by field (empty when it is fine)."""
+    errors: dict[str, list[str]] = {}
+    if not (_finite(fix.lon) and -180 <= fix.lon <= 180):
+        errors["lon"] = [_("Longitude must be between -180 and 180.")]
+    if not (_finite(fix.lat) and -90 <= fix.lat <= 90):
+        errors["lat"] = [_("Latitude must be between -90 and 90.")]
+    if timezone.is_naive(fix.recorded_at):
+        errors["recorded_at"] = [_("Give the time with its UTC offset.")]
+    elif fix.recorded_at > now + MAX_CLOCK_SKEW:
+        errors["recorded_at"] = [
+            _("The time is more than %(minutes)d minutes in the future.")
+            % {"minutes": MAX_CLOCK_SKEW.total_seconds() // 60}
+        ]
+    elif fix.recorded_at < now - MAX_FIX_AGE:
+        errors["recorded_at"] = [
+            _("The fix is more than %(days)d days old.") % {"days": MAX_FIX_AGE.days}
+        ]
+    if fix.accuracy_m is not None and not (
+        _finite(fix.accuracy_m) and 0 <= fix.accuracy_m <= MAX_ACCURACY_M
+    ):
+        errors["accuracy_m"] = [
+            _("Accuracy must be between 0 and %(max)d metres.") % {"max": MAX_ACCURACY_M}
+        ]
+    if fix.speed_mps is not None and not (
+        _finite(fix.speed_mps) and 0 <= fix.speed_mps <= MAX_SPEED_MPS
+    ):
+        errors["speed_mps"] = [
+            _("Speed must be between 0 and %(max)d m/s.") % {"max": MAX_SPEED_MPS}
+        ]
+    if len(fix.client_id) > MAX_CLIENT_ID:
+        errors["client_id"] = [_("At most %(n)d characters.") % {"n": MAX_CLIENT_ID}]
+    return errors
+
+
+def patrol_record(
+    *,
+    user: User,
+    fixes: Sequence[FixInput] | Mapping[int, FixInput],
+    now: datetime | None = None,
+) -> PatrolResult:
+    """Store a batch of an inspector's fixes and move their latest position forward.
+
+    `fixes` is the batch, or a mapping from each fix's index in the batch as the client sent
+    it (when the caller has already dropped fixes it could not parse) to the fix. Rejections
+    name those indexes. A fix already stored, or repeated within the batch, is a duplicate:
+    a replayed batch writes nothing.
+    """
+    if not is_inspector(user):
+        raise PermissionDenied(_("Only inspectors upload patrol tracks."))
+    indexed = dict(fixes) if isinstance(fixes, Mapping) else dict(enumerate(fixes))
+    if len(indexed) > MAX_BATCH:
+        raise PatrolBatchTooLarge(
+            _("At most %(n)d fixes in one batch.") % {"n": MAX_BATCH},
+        )
+    now = now or timezone.now()
+    result = PatrolResult()
+    valid: list[FixInput] = []
+    for index in sorted(indexed):
+        errors = fix_errors(indexed[index], now=now)
+        if errors:
+            result.rejected.append(RejectedFix(index=index, errors=errors))
+        else:
+            valid.append(indexed[index])
+    fresh = _drop_known(user, valid)
+    with transaction.atomic():
+        if fresh:
+            # Conflicts still ignored: a concurrent retry of the same batch may have won.
+            PatrolFix.objects.bulk_create(
+                [
+                    PatrolFix(
+                        user=user,
+                        point=Point(fix.lon, fix.lat, srid=4326),
+                        recorded_at=fix.recorded_at,
+                        received_at=now,
+                        accuracy_m=fix.accuracy_m,
+                        speed_mps=fix.speed_mps,
+                        client_id=fix.client_id,
+                    )
+                    for fix in fresh
+                ],
+                ignore_conflicts=True,
+            )
+            # Rows written by this call, whatever a concurrent retry did.
+            result.accepted = PatrolFix.objects.filter(
+                user=user, recorded_at__in=[fix.recorded_at for fix in fresh], received_at=now
+            ).count()
+            _move_position(user, max(fresh, key=lambda fix: fix.recorded_at), now)
+    result.duplicates = len(valid) - result.accepted
+    return result
+
+
+def _drop_known(user: User, fixes: list[FixInput]) -> list[FixInput]:
+    """The fixes neither stored already nor repeated earlier in the batch."""
+    if not fixes:
+        return []
+    client_ids = {fix.client_id for fix in fixes if fix.client_id}
+    known_ids = set(
+        PatrolFix.objects.filter(user=user, client_id__in=sorted(client_ids)).values_list(
+            "client_id", flat=True
+        )
+        if client_ids
+        else ()
+    )
+    known_times = set(
+        PatrolFix.objects.filter(
+            user=user, recorded_at__in=[fix.recorded_at for fix in fixes]
+        ).values_list("recorded_at", flat=True)
+    )
+    fresh = []
+    for fix in fixes:
+        if fix.recorded_at in known_times or (fix.client_id and fix.client_id in known_ids):
+            continue
+        known_times.add(fix.recorded_at)
+        if fix.client_id:
+            known_ids.add(fix.client_id)
+        fresh.append(fix)
+    return fresh
+
+
+def _move_position(user: User, fix: FixInput, now: datetime) -> None:
+    values = {
+        "point": Point(fix.lon, fix.lat, srid=4326),
+        "recorded_at": fix.recorded_at,
+        "accuracy_m": fix.accuracy_m,
+        "updated_at": now,
+    }
+    # The condition in the UPDATE is the guard: two batches racing cannot move it back.
+    forward = InspectorPosition.objects.filter(user=user, recorded_at__lt=fix.recorded_at)
+    if forward.update(**values):
+        return
+    _position, created = InspectorPosition.objects.get_or_create(user=user, defaults=values)
+    if not created:
+        # Either it is newer already (nothing to do), or a concurrent first batch created it
+        # between our UPDATE and INSERT: try once more.
+        forward.update(**values)
+
+
+def inspector_position_get(user: User) -> InspectorPosition | None:
+    """The user's latest known position, if they ever uploaded a fix."""
+    return InspectorPosition.objects.filter(user=user).first()
