@@ -11,6 +11,7 @@ from django.contrib.gis.geos import Point
 from django.contrib.gis.measure import D
 from django.db.models import BigIntegerField, Q, QuerySet
 from django.db.models.functions import Cast
+from django.utils.translation import gettext as _
 from guardian.models import UserObjectPermission
 
 from cases.errors import CaseNotFound
@@ -64,7 +65,7 @@ def case_get_for_user(user: AbstractBaseUser | AnonymousUser, case_id: int) -> C
     """The case, or CaseNotFound (a 404) when it does not exist or lies outside the user's view."""
     case = case_qs_for_user(user).filter(pk=case_id).first()
     if case is None:
-        raise CaseNotFound(f"No case {case_id} in your jurisdiction.")
+        raise CaseNotFound(_("No case %(id)s in your jurisdiction.") % {"id": case_id})
     return case
 
 

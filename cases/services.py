@@ -120,8 +120,8 @@ def _standing_for(actor: AbstractBaseUser | None, case: Case, row: Transition) -
         return Standing(role=Role.UNIT_HANDLER)
     roles = ", ".join(sorted(str(Role(r).label) for r in row.roles))
     raise NotPermitted(
-        _("Only %(roles)s standing for this case (%(rule)s) may %(action)s.")
-        % {"roles": roles, "rule": row.levels, "action": row.label}
+        _("Only %(roles)s standing for this case may “%(action)s”.")
+        % {"roles": roles, "action": row.label}
     )
 
 
@@ -199,7 +199,7 @@ def _now(now: datetime | None) -> datetime:
 def _require_note(row: Transition, note: str) -> None:
     if row.note_required and not note.strip():
         raise InvalidInput(
-            _("A reason is required to %(action)s.") % {"action": row.label},
+            _("A reason is required for “%(action)s”.") % {"action": row.label},
             field_errors={"note": [_("This field is required.")]},
         )
 
@@ -543,7 +543,7 @@ def _transition_locked(
         )
     if case.status not in row.sources:
         raise ActionNotAllowed(
-            _("Cannot %(action)s a case that is %(status)s.")
+            _("Cannot “%(action)s”: the case is %(status)s.")
             % {"action": row.label, "status": Status(case.status).label},
             status=case.status,
         )
