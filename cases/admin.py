@@ -10,7 +10,7 @@ from django.http import HttpRequest
 
 import cases.admin_calendar
 import cases.admin_catalogue  # noqa: F401 - registers the catalogue models
-from cases.models import Attachment, Case, CaseEvent, Outbox, StageLimit
+from cases.models import Attachment, Case, CaseEvent, ContactAccessLog, Outbox, StageLimit
 
 
 class ReadOnlyMixin:
@@ -87,3 +87,14 @@ class OutboxAdmin(ReadOnlyMixin, admin.ModelAdmin):
 class StageLimitAdmin(admin.ModelAdmin):
     list_display = ["stage", "limit_value", "limit_unit"]
     list_editable = ["limit_value", "limit_unit"]
+
+
+@admin.register(ContactAccessLog)
+class ContactAccessLogAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Who read which caller's contact, when and why (auditors read this)."""
+
+    list_display = ["accessed_at", "user", "role", "case", "full", "reason", "ip"]
+    list_filter = ["full", "role"]
+    search_fields = ["user__username", "case__number", "reason"]
+    date_hierarchy = "accessed_at"
+    list_select_related = ["user", "case"]

@@ -224,6 +224,7 @@ TRANSITIONS: dict[Action, Transition] = {
             Scope.UNIT,
             needs_pending=PendingRequest.NONE,
             levels="the case's handling unit",
+            note_required=True,
         ),
         # --- requests -------------------------------------------------------------------------
         Transition(

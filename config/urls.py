@@ -23,3 +23,18 @@ urlpatterns = [
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+
+def _not_found(request, exception=None):  # noqa: ANN001 - Django's handler signature
+    """JSON 404s under /api/ (the one error body), Django's page elsewhere."""
+    from django.http import JsonResponse
+    from django.views.defaults import page_not_found
+
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"code": "not_found", "message": str(_("Not found.")), "errors": {}}, status=404
+        )
+    return page_not_found(request, exception)
+
+
+handler404 = _not_found

@@ -1,3 +1,23 @@
 """Case endpoints (list, detail, report, actions, unit queue, one-window intake, sync)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from cases.api.cases import (
+    CaseActionsView,
+    CaseContactView,
+    CaseDetailView,
+    CaseListView,
+    IntakeView,
+    MyQueueView,
+)
+from cases.api.sync import SyncView
+
+urlpatterns = [
+    path("cases/", CaseListView.as_view(), name="api-cases"),
+    path("cases/<int:case_id>/", CaseDetailView.as_view(), name="api-case"),
+    path("cases/<int:case_id>/actions/", CaseActionsView.as_view(), name="api-case-actions"),
+    path("cases/<int:case_id>/contact/", CaseContactView.as_view(), name="api-case-contact"),
+    path("me/queue/", MyQueueView.as_view(), name="api-my-queue"),
+    path("intake/", IntakeView.as_view(), name="api-intake"),
+    path("sync/", SyncView.as_view(), name="api-sync"),
+]
