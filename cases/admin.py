@@ -7,10 +7,21 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 import cases.admin_calendar
 import cases.admin_catalogue  # noqa: F401 - registers the catalogue models
-from cases.models import Attachment, Case, CaseEvent, ContactAccessLog, Outbox, StageLimit
+from cases.api.auth import agency_key_revoke, token_revoke
+from cases.models import (
+    AgencyKey,
+    ApiToken,
+    Attachment,
+    Case,
+    CaseEvent,
+    ContactAccessLog,
+    Outbox,
+    StageLimit,
+)
 
 
 class ReadOnlyMixin:
@@ -98,3 +109,57 @@ class ContactAccessLogAdmin(ReadOnlyMixin, admin.ModelAdmin):
     search_fields = ["user__username", "case__number", "reason"]
     date_hierarchy = "accessed_at"
     list_select_related = ["user", "case"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Handheld tokens: see who holds one and revoke it (the secret itself is never stored)."""
+
+    list_display = [
+        "user",
+        "prefix",
+        "device",
+        "created_at",
+        "expires_at",
+        "revoked_at",
+        "last_used_at",
+    ]
+    list_filter = ["revoked_at"]
+    search_fields = ["user__username", "prefix", "device"]
+    readonly_fields = list_display
+    fields = list_display
+    actions = ["revoke"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description=_("Revoke the selected tokens"))
+    def revoke(self, request: HttpRequest, queryset: Any) -> None:
+        for token in queryset:
+            token_revoke(token=token)
+
+
+@admin.register(AgencyKey)
+class AgencyKeyAdmin(admin.ModelAdmin):
+    """One key per agency system; issue with `manage.py agency_key NAME --source CHANNEL`."""
+
+    list_display = ["name", "source", "prefix", "created_at", "revoked_at", "last_used_at"]
+    readonly_fields = [
+        "name",
+        "source",
+        "user",
+        "prefix",
+        "created_at",
+        "revoked_at",
+        "last_used_at",
+    ]
+    fields = readonly_fields
+    actions = ["revoke"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description=_("Revoke the selected keys"))
+    def revoke(self, request: HttpRequest, queryset: Any) -> None:
+        for key in queryset:
+            agency_key_revoke(key=key)

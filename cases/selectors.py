@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from guardian.models import UserObjectPermission
 
 from cases.errors import CaseNotFound
-from cases.models import OPEN_STATUSES, Case, CaseEvent, Item
+from cases.models import OPEN_STATUSES, Attachment, Case, CaseEvent, Item
 from grids.selectors import Jurisdiction, jurisdiction_for_user
 
 CO_HANDLE_PERMISSION = "co_handle_case"
@@ -95,3 +95,19 @@ def duplicate_candidates(
     candidates = list(qs[:200])
     candidates.sort(key=lambda case: case.point.distance(point))
     return candidates[:limit]
+
+
+def attachment_get_for_user(
+    user: AbstractBaseUser | AnonymousUser, attachment_id: int
+) -> Attachment:
+    """A photo the user may see: their own upload, or one on a case they can see; else 404."""
+    if not user.is_authenticated:
+        raise CaseNotFound(_("No photo %(id)s.") % {"id": attachment_id})
+    attachment = (
+        Attachment.objects.filter(pk=attachment_id)
+        .filter(Q(uploaded_by=user) | Q(case__in=case_qs_for_user(user)))
+        .first()
+    )
+    if attachment is None:
+        raise CaseNotFound(_("No photo %(id)s.") % {"id": attachment_id})
+    return attachment

@@ -15,8 +15,8 @@ VAR_DIR = BASE_DIR / "var"
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-# Embedded = no DATABASE_URL: a single-machine install for evaluation and development.
-EMBEDDED = not env("DATABASE_URL", default="")
+# Embedded = SpatiaLite (the default): a single-machine install for evaluation and development.
+EMBEDDED = not env("DATABASE_URL", default="").startswith(("postgis:", "postgres"))
 DEBUG = env.bool("DEBUG", default=False)
 # A production deployment (DATABASE_URL set, DEBUG off) must provide its own key.
 SECRET_KEY = env(

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from cases.api.files import AttachmentUrlsMixin
 from cases.intake import ContactView, mask_name
 from cases.models import (
     Attachment,
@@ -352,10 +353,7 @@ class CaseListSerializer(serializers.ModelSerializer):
         ]
 
 
-class AttachmentSerializer(serializers.ModelSerializer):
-    url = serializers.SerializerMethodField()
-    thumbnail_url = serializers.SerializerMethodField()
-
+class AttachmentSerializer(AttachmentUrlsMixin, serializers.ModelSerializer):
     class Meta:
         model = Attachment
         fields = [
@@ -369,16 +367,6 @@ class AttachmentSerializer(serializers.ModelSerializer):
             "taken_at",
             "created_at",
         ]
-
-    def _absolute(self, url: str) -> str:
-        request = self.context.get("request")
-        return request.build_absolute_uri(url) if request is not None else url
-
-    def get_url(self, attachment: Attachment) -> str:
-        return self._absolute(attachment.file.url)
-
-    def get_thumbnail_url(self, attachment: Attachment) -> str:
-        return self._absolute(attachment.thumbnail.url)
 
 
 # Standings that are not posts: the deadline sweeper, a citizen or agency, a case's reporter.

@@ -8,12 +8,11 @@ from typing import Any
 
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework.request import Request
 from rest_framework_gis.fields import GeometryField
 
+from cases.api.files import AttachmentUrlsMixin
 from cases.models import Attachment, Case, CaseEvent, Domain, FilingCondition, Item, Status
 from grids.api import RegionSerializer
 from grids.models import Post, Region, Unit
@@ -157,25 +156,10 @@ class PhotoUploadSerializer(serializers.Serializer):
     photo = PhotoFileField(help_text=_("A JPEG, PNG or HEIC photo."))
 
 
-class UploadedPhotoSerializer(serializers.ModelSerializer):
-    url = serializers.SerializerMethodField()
-    thumbnail_url = serializers.SerializerMethodField()
-
+class UploadedPhotoSerializer(AttachmentUrlsMixin, serializers.ModelSerializer):
     class Meta:
         model = Attachment
         fields = ["id", "content_type", "width", "height", "taken_at", "thumbnail_url", "url"]
-
-    def _absolute(self, relative: str) -> str:
-        request: Request | None = self.context.get("request")
-        return request.build_absolute_uri(relative) if request is not None else relative
-
-    @extend_schema_field(OpenApiTypes.URI)
-    def get_url(self, attachment: Attachment) -> str:
-        return self._absolute(attachment.file.url)
-
-    @extend_schema_field(OpenApiTypes.URI)
-    def get_thumbnail_url(self, attachment: Attachment) -> str:
-        return self._absolute(attachment.thumbnail.url)
 
 
 # --- tasks ----------------------------------------------------------------------------------

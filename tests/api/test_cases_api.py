@@ -233,7 +233,9 @@ def test_an_inspector_reports_with_photos_in_a_multipart_form(world):
     assert response.status_code == 201, response.json()
     detail = response.json()
     assert len(detail["attachments"]) == 2
-    assert detail["timeline"][0]["attachments"][0]["url"].startswith("http://testserver/media/")
+    assert detail["timeline"][0]["attachments"][0]["url"].startswith(
+        "http://testserver/api/v1/attachments/"
+    )
     assert Attachment.objects.filter(case_id=detail["id"]).count() == 2
 
 
@@ -791,3 +793,18 @@ def test_the_case_endpoints_have_a_valid_schema_without_warnings():
         "/api/v1/intake/",
         "/api/v1/sync/",
     }
+
+
+def test_photos_are_served_only_to_those_who_may_see_the_case(world, make_user):
+    inspector = as_role(world, Role.INSPECTOR)
+    upload = inspector.post("/api/v1/attachments/", {"photo": SimpleUploadedFile("a.jpg", jpeg())})
+    assert upload.status_code == 201
+    url = upload.json()["url"]
+    assert "/media/" not in url
+    response = inspector.get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/jpeg"
+    assert b"".join(response.streaming_content)[:3] == b"\xff\xd8\xff"
+    stranger = client_for(make_user(Role.INSPECTOR, region=world.regions[OTHER_GRID]))
+    assert stranger.get(url).status_code == 404
+    assert APIClient().get(url).status_code == 401
