@@ -18,39 +18,20 @@ from drf_spectacular.validation import validate_schema
 from PIL import Image
 from rest_framework.test import APIClient
 
-from cases.api.auth import agency_key_issue, token_issue
+from cases.api.auth import agency_key_issue
 from cases.intake import mask_name, mask_phone
 from cases.models import Attachment, Case, CaseEvent, Contact, ContactAccessLog, Status
 from cases.services import case_transition
 from grids.models import Role
 from tests.cases import conftest as cases_conftest
 from tests.cases.conftest import OTHER_GRID_POINT, POINT_IN_GRID, World, put_in_state, rid
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 
 world = cases_conftest.world
 OUTSIDE = (121.0, 36.5)
 OTHER_GRID = "370203002002002"
-
-
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
-@pytest.fixture(autouse=True)
-def _own_throttle_counters(settings):
-    # The default file cache is shared with every other test run on this machine.
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    # Messages in English (the msgids); LocaleMiddleware would answer in Chinese by default.
-    client.credentials(
-        HTTP_AUTHORIZATION=f"Token {token_issue(user=user).token}", HTTP_ACCEPT_LANGUAGE="en"
-    )
-    return client
 
 
 def as_role(world: World, role: str) -> APIClient:

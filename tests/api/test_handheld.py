@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import threading
 from decimal import Decimal
 
 import pytest
 from django.contrib.gis.geos import Point
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection, connections
+from django.db import connection
 from django.urls import include, path
 from django.utils import timezone
 from drf_spectacular.drainage import GENERATOR_STATS
@@ -20,7 +19,6 @@ from drf_spectacular.validation import validate_schema
 from PIL import Image
 from rest_framework.test import APIClient
 
-from cases.api.auth import token_issue
 from cases.models import Attachment, FilingCondition, Item, LimitUnit, Status
 from cases.services import case_transition
 from grids.models import InspectorPosition, PatrolFix, Role
@@ -34,6 +32,7 @@ from tests.cases.conftest import (
     put_in_state,
     rid,
 )
+from tests.helpers import client_for, race
 
 pytestmark = pytest.mark.django_db
 
@@ -41,23 +40,6 @@ OTHER_GRID = "370203002002002"
 
 # The closed loop's small world: the box district, a department, two items, a user per role.
 world = cases_conftest.world
-
-
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
-@pytest.fixture(autouse=True)
-def _own_throttle_counters(settings):
-    # The default file cache is shared with every other test run on this machine.
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token_issue(user=user).token}")
-    return client
 
 
 @pytest.fixture
@@ -414,29 +396,6 @@ def test_only_inspectors_upload_patrol_tracks(world):
     assert response.status_code == 403
     assert response.json()["code"] == "permission_denied"
     assert not PatrolFix.objects.exists()
-
-
-def race(*calls):
-    """Run the calls at the same instant in threads; return (results, errors)."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-    errors: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait()
-            results[index] = call()
-        except Exception as exc:
-            errors[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results, errors
 
 
 on_postgresql = pytest.mark.skipif(

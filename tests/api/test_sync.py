@@ -7,29 +7,16 @@ import pytest
 from django.contrib.gis.geos import Point
 from rest_framework.test import APIClient
 
-from cases.api.auth import token_issue
 from cases.models import Case, CaseEvent, Outbox, Status
 from grids.models import Post, Role
 from tests.cases import conftest as cases_conftest
 from tests.cases.conftest import OTHER_GRID_POINT, POINT_IN_GRID, World, put_in_state
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 
 world = cases_conftest.world
 DEVICE_TIME = "2026-11-27T09:15:00+08:00"
-
-
-@pytest.fixture(autouse=True)
-def _own_throttle_counters(settings):
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.credentials(
-        HTTP_AUTHORIZATION=f"Token {token_issue(user=user).token}", HTTP_ACCEPT_LANGUAGE="en"
-    )
-    return client
 
 
 @pytest.fixture

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from cases.errors import ActionNotAllowed, CaseError, VersionConflict
 from cases.models import Case, CaseEvent, Status
 from cases.services import ReportInput, case_report, case_transition
 from grids.models import Role
+from tests.helpers import race
 
 from .conftest import POINT_IN_GRID, rid
 
@@ -20,29 +19,6 @@ pytestmark = [
         connection.vendor != "postgresql", reason="row locks need PostgreSQL (SQLite is one writer)"
     ),
 ]
-
-
-def race(*calls):
-    """Run the calls at the same instant in threads; return (results, errors)."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-    errors: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait()
-            results[index] = call()
-        except Exception as exc:
-            errors[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results, errors
 
 
 def test_two_people_acting_on_one_case_exactly_one_wins(world):
