@@ -53,9 +53,16 @@ STAGE_OF_STATUS: dict[str, str] = {
 }
 
 
+def stage_limits() -> dict[str, tuple[Decimal, str]]:
+    """Every stage's limit in one query (the table's rows over the defaults)."""
+    limits = dict(DEFAULT_STAGE_LIMITS)
+    for stage, value, unit in StageLimit.objects.values_list("stage", "limit_value", "limit_unit"):
+        limits[stage] = (Decimal(value), unit)
+    return limits
+
+
 def stage_limit(stage: str) -> tuple[Decimal, str]:
-    row = StageLimit.objects.filter(stage=stage).values_list("limit_value", "limit_unit").first()
-    return (Decimal(row[0]), row[1]) if row else DEFAULT_STAGE_LIMITS[stage]
+    return stage_limits()[stage]
 
 
 def handling_limit(case: Case) -> tuple[Decimal, str]:
@@ -94,9 +101,11 @@ def _clear_stage(case: Case) -> None:
 
 def _set_case_clock(case: Case, filed_at: datetime) -> None:
     calendar = load_calendar()
+    limits = stage_limits()
+    limits[Stage.HANDLE] = handling_limit(case)
     due = filed_at
     for stage in (Stage.DISPATCH, Stage.HANDLE, Stage.SEND_CHECK, Stage.CHECK, Stage.CLOSE):
-        value, unit = handling_limit(case) if stage == Stage.HANDLE else stage_limit(stage)
+        value, unit = limits[stage]
         due = add_limit(due, value, unit, calendar)
     case.case_due_at = due
     case.case_warn_at = _warn_at(filed_at, due, LimitUnit.WORKING_HOURS, calendar)
