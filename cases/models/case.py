@@ -309,6 +309,9 @@ class Case(models.Model):
             models.Index(fields=["grid", "status"], name="case_grid_status"),
             models.Index(fields=["handling_unit", "status"], name="case_unit_status"),
             models.Index(fields=["status", "reported_at"], name="case_status_reported"),
+            # Lists are newest first: all of them, and a unit's queue.
+            models.Index(fields=["-reported_at"], name="case_reported_desc"),
+            models.Index(fields=["handling_unit", "-reported_at"], name="case_unit_reported"),
             models.Index(fields=["item", "status"], name="case_item_status"),
         ]
         constraints = [
@@ -338,8 +341,14 @@ class Case(models.Model):
 class CaseEvent(models.Model):
     """One action on a case. Append-only: the database refuses UPDATE and DELETE."""
 
+    # Indexes: the composites below lead with case and actor, so the FKs need none of their
+    # own.
     case = models.ForeignKey(
-        Case, on_delete=models.PROTECT, related_name="events", verbose_name=_("case")
+        Case,
+        on_delete=models.PROTECT,
+        related_name="events",
+        verbose_name=_("case"),
+        db_index=False,
     )
     request_id = models.CharField(_("request id"), max_length=64, unique=True)
     action = models.CharField(_("action"), max_length=32)
@@ -350,6 +359,7 @@ class CaseEvent(models.Model):
         blank=True,
         related_name="case_events",
         verbose_name=_("actor"),
+        db_index=False,
     )
     actor_role = models.CharField(_("acting as"), max_length=20, blank=True)
     created_at = models.DateTimeField(_("at"))
