@@ -103,12 +103,15 @@ CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = VAR_DIR / "celery" / "queue"
     _processed_dir = VAR_DIR / "celery" / "processed"
-    for _d in (_queue_dir, _processed_dir):
+    # Broadcast/control exchanges (inspect, remote control); kombu's default is ./control.
+    _control_dir = VAR_DIR / "celery" / "control"
+    for _d in (_queue_dir, _processed_dir, _control_dir):
         _d.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
         "processed_folder": str(_processed_dir),
+        "control_folder": str(_control_dir),
         "store_processed": False,
     }
 CELERY_TASK_ACKS_LATE = True
@@ -117,7 +120,22 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # The sweep is driven by the database: a run lost with the broker or the worker is caught
+    # up by the next one, so a run that waited longer than its interval is dropped, not piled.
+    "sweep-deadlines": {
+        "task": "dispatch.tasks.sweep_deadlines_task",
+        "schedule": 30.0,
+        "options": {"expires": 25},
+    },
+    # Outbox delivery: kicked after each commit, and swept here for whatever a lost kick,
+    # a dead worker or a retry delay left behind.
+    "deliver-notifications": {
+        "task": "dispatch.notifications.deliver_outbox_task",
+        "schedule": 10.0,
+        "options": {"expires": 10},
+    },
+}
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
@@ -242,3 +260,31 @@ SILENCED_SYSTEM_CHECKS = ["gis.W001"]
 # Case photos: the largest upload accepted, in bytes (after that, 413).
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=15 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 * 1024 * 1024)
+
+# --- Notifications --------------------------------------------------------------------------
+# Channels the outbox is delivered through (dispatch/notifications.py). A real SMS or WeChat
+# gateway replaces the logging one by dotted path.
+NOTIFICATION_BACKENDS = env.list(
+    "NOTIFICATION_BACKENDS",
+    default=[
+        "dispatch.notifications.InboxBackend",
+        "dispatch.notifications.EmailBackend",
+        "dispatch.notifications.LoggingSmsBackend",
+        "dispatch.notifications.LoggingWechatBackend",
+    ],
+)
+NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=6)
+NOTIFICATION_RETRY_BASE_SECONDS = env.int("NOTIFICATION_RETRY_BASE_SECONDS", default=30)
+NOTIFICATION_RETRY_MAX_SECONDS = env.int("NOTIFICATION_RETRY_MAX_SECONDS", default=3600)
+NOTIFICATION_LEASE_SECONDS = env.int("NOTIFICATION_LEASE_SECONDS", default=300)
+NOTIFICATION_BATCH_SIZE = env.int("NOTIFICATION_BATCH_SIZE", default=100)
+# Enqueue a delivery task when a transaction writing outbox rows commits (beat is the backstop).
+NOTIFICATION_KICK_ON_COMMIT = env.bool("NOTIFICATION_KICK_ON_COMMIT", default=True)
+# Embedded installs have no mail server: mail goes to the console unless one is configured.
+EMAIL_BACKEND = env(
+    "EMAIL_BACKEND",
+    default="django.core.mail.backends.console.EmailBackend"
+    if EMBEDDED
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="wangge@localhost")

@@ -1,0 +1,380 @@
+"""The deadline sweep: yellow and red cards, escalation after the overdue grace, reminders.
+
+One function, `sweep_deadlines`, run every 30 s by Celery beat (dispatch.tasks) or by
+`manage.py run_deadlines`. The database is the source of truth for time (ARCHITECTURE.md):
+each phase asks the partial indexes on open cases what is due, claims a small batch with
+`select_for_update(skip_locked=True)` in its own transaction, and writes one DeadlineAlert
+per card. The alert's unique constraint (case, kind, stage clock) makes the sweep
+idempotent: running it twice, or in two processes at once, issues each card once, and a
+sweep after an outage issues everything that fell due meanwhile. A sweep with nothing due
+is one query (an EXISTS per phase).
+
+Phases, in order, so a long gap yields every card in one sweep:
+
+0. filed cases whose routing rule says so are dispatched automatically (dispatch.routing);
+1. yellow card when now ≥ stage_warn_at (reminder to whoever must act);
+2. red card when now ≥ stage_due_at (overdue), with the instant the grace runs out;
+3. once the grace has run out on a red card whose stage clock still runs: escalate one
+   level up through case_transition (actor None: the system), record a Supervision (督办)
+   and send a reminder (催办). At the district, the top, the case is supervised and urged
+   but not moved.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cases.models import (
+    OPEN_STATUSES,
+    Case,
+    CaseEvent,
+    HandlingLevel,
+    Outbox,
+    Status,
+)
+from cases.services import case_transition
+from cases.workflow import COMMAND_ROLES, Action
+from cases.worktime import add_limit, load_calendar
+from dispatch.models import DeadlineAlert, RoutingRule, Supervision, SweepSettings
+from dispatch.routing import routing_auto_dispatch
+
+logger = logging.getLogger(__name__)
+
+# The partial indexes' predicate, written the same way so the planner can use them.
+_OPEN = sorted(OPEN_STATUSES)
+_AT_UNIT = frozenset({Status.DISPATCHED, Status.HANDLING})
+
+TOPIC_WARNING = "case.warning"
+TOPIC_OVERDUE = "case.overdue"
+TOPIC_REMINDER = "case.reminder"
+
+
+@dataclass
+class SweepResult:
+    auto_dispatched: int = 0
+    yellow: int = 0
+    red: int = 0
+    escalated: int = 0
+    supervised: int = 0
+    settled_moot: int = 0
+    notifications: int = 0
+    errors: int = 0
+
+    @property
+    def cards(self) -> int:
+        return self.yellow + self.red
+
+    def __str__(self) -> str:
+        return (
+            f"auto_dispatched={self.auto_dispatched} yellow={self.yellow} red={self.red} "
+            f"supervised={self.supervised} escalated={self.escalated} "
+            f"notifications={self.notifications} errors={self.errors}"
+        )
+
+
+def sweep_deadlines(*, now: datetime | None = None, batch_size: int = 200) -> SweepResult:
+    """Issue what is due at `now` (default: the current time); safe to run concurrently."""
+    now = now if now is not None else timezone.now()
+    result = SweepResult()
+    auto = _auto_dispatch_candidates()
+    yellow = _card_candidates(DeadlineAlert.Kind.YELLOW, "stage_warn_at", now)
+    red = _card_candidates(DeadlineAlert.Kind.RED, "stage_due_at", now)
+    escalation = DeadlineAlert.objects.filter(
+        kind=DeadlineAlert.Kind.RED, settled_at__isnull=True, escalate_at__lte=now
+    ).order_by("escalate_at", "pk")
+    # Most sweeps find nothing: one round trip tells which phases have work.
+    any_auto, any_yellow, any_red, any_escalation = _which_have_rows(
+        [auto, yellow, red, escalation]
+    )
+    if any_auto:
+        # Cases routed to automatic dispatch leave the dispatch stage before it can warn.
+        _claim_in_batches(auto, lambda case: _auto_dispatch(case, now, result), batch_size, result)
+    if any_yellow:
+        _claim_in_batches(
+            yellow,
+            lambda case: _issue_card(case, DeadlineAlert.Kind.YELLOW, now, result),
+            batch_size,
+            result,
+        )
+    if any_red:
+        grace = SweepSettings.current()
+        _claim_in_batches(
+            red,
+            lambda case: _issue_card(case, DeadlineAlert.Kind.RED, now, result, grace=grace),
+            batch_size,
+            result,
+        )
+    # Red cards just issued after a long gap may be past their grace already.
+    if any_escalation or result.red:
+        _claim_in_batches(
+            escalation, lambda alert: _supervise(alert, now, result), batch_size, result
+        )
+    if result.cards or result.supervised or result.auto_dispatched or result.errors:
+        logger.info("deadline sweep at %s: %s", now.isoformat(), result)
+    return result
+
+
+# --- claiming ---------------------------------------------------------------------------------
+
+
+def _which_have_rows(querysets: list[QuerySet[Any]]) -> list[bool]:
+    """For each query, whether it has any row: one SELECT EXISTS(...), ... for all."""
+    parts: list[str] = []
+    params: list[Any] = []
+    for qs in querysets:
+        sql, qs_params = qs.values("pk")[:1].query.sql_with_params()
+        parts.append(f"EXISTS ({sql})")
+        params.extend(qs_params)
+    with connection.cursor() as cursor:
+        # The SQL is Django's own, compiled from the querysets above; values are parameters.
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        row = cursor.fetchone()
+    return [bool(value) for value in row]
+
+
+def _claim_in_batches(
+    candidates: QuerySet[Any],
+    handle: Callable[[Any], bool | None],
+    batch_size: int,
+    result: SweepResult,
+) -> None:
+    """Claim rows batch by batch, each batch one transaction holding the rows' locks.
+
+    Rows another sweeper holds are skipped (it is handling them). Rows that failed here, or
+    that the handler left as they were (it returned False), are left for the next sweep, so
+    one bad row never stops the others.
+    """
+    left: set[int] = set()
+    while True:
+        with transaction.atomic():
+            batch = list(
+                candidates.exclude(pk__in=sorted(left)).select_for_update(
+                    skip_locked=True, of=("self",)
+                )[:batch_size]
+            )
+            if not batch:
+                return
+            for row in batch:
+                try:
+                    with transaction.atomic():
+                        if handle(row) is False:
+                            left.add(row.pk)
+                except Exception:
+                    logger.exception("deadline sweep: %s %s failed", type(row).__name__, row.pk)
+                    left.add(row.pk)
+                    result.errors += 1
+
+
+def _card_candidates(kind: str, instant: str, now: datetime) -> QuerySet[Case]:
+    """Open, running cases past the instant with no card of this kind for this clock."""
+    issued = DeadlineAlert.objects.filter(
+        case=OuterRef("pk"),
+        kind=kind,
+        stage_started_at=OuterRef("stage_started_at"),
+        deadline_at=OuterRef(instant),
+    )
+    return (
+        Case.objects.filter(status__in=_OPEN, **{f"{instant}__lte": now})
+        # A suspended case's clocks stand still (挂账).
+        .exclude(status=Status.SUSPENDED)
+        .filter(stage_started_at__isnull=False)
+        .filter(~Exists(issued))
+        .order_by(instant, "pk")
+    )
+
+
+# --- automatic dispatch -----------------------------------------------------------------------
+
+
+def _auto_dispatch_candidates() -> QuerySet[Case]:
+    """Filed cases in the district's hands whose item has an automatic routing rule."""
+    auto_items = RoutingRule.objects.filter(is_active=True, auto_dispatch=True).values("item_id")
+    return Case.objects.filter(
+        status=Status.FILED, handling_level=HandlingLevel.DISTRICT, item_id__in=auto_items
+    ).order_by("stage_started_at", "pk")
+
+
+def _auto_dispatch(case: Case, now: datetime, result: SweepResult) -> bool:
+    # A more specific manual rule may win over the automatic one: then a dispatcher decides.
+    if routing_auto_dispatch(case.pk, now=now) is None:
+        return False
+    result.auto_dispatched += 1
+    return True
+
+
+# --- cards ------------------------------------------------------------------------------------
+
+
+def _issue_card(
+    case: Case,
+    kind: str,
+    now: datetime,
+    result: SweepResult,
+    *,
+    grace: SweepSettings | None = None,
+) -> bool:
+    deadline_at = case.stage_warn_at if kind == DeadlineAlert.Kind.YELLOW else case.stage_due_at
+    if deadline_at is None or case.stage_started_at is None:  # pragma: no cover - filtered
+        return False
+    escalate_at = None
+    if grace is not None:
+        escalate_at = add_limit(
+            deadline_at, Decimal(grace.grace_value), grace.grace_unit, load_calendar()
+        )
+    try:
+        with transaction.atomic():
+            DeadlineAlert.objects.create(
+                case=case,
+                kind=kind,
+                stage=case.stage,
+                stage_started_at=case.stage_started_at,
+                deadline_at=deadline_at,
+                handling_level=case.handling_level,
+                created_at=now,
+                escalate_at=escalate_at,
+            )
+    except IntegrityError:
+        # Another sweeper issued this card and committed after our query's snapshot was
+        # taken but before we claimed the row: the constraint is the last word.
+        return False
+    if kind == DeadlineAlert.Kind.YELLOW:
+        result.yellow += 1
+        topic, recipients = TOPIC_WARNING, [_actor_recipients(case)]
+    else:
+        result.red += 1
+        topic, recipients = TOPIC_OVERDUE, _actor_and_command(case)
+    result.notifications += _notify(case, topic, recipients, now, card=kind, due=deadline_at)
+    return True
+
+
+# --- escalation and supervision ---------------------------------------------------------------
+
+
+def _supervise(alert: DeadlineAlert, now: datetime, result: SweepResult) -> None:
+    case = (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("item")
+        .filter(pk=alert.case_id)
+        .first()
+    )
+    if case is None or not _clock_still_runs(case, alert):
+        # Handled, closed, suspended or given a new clock since the red card: nothing to urge.
+        alert.settled_at = now
+        alert.save(update_fields=["settled_at"])
+        result.settled_moot += 1
+        return
+    from_level = case.handling_level
+    event = None
+    note = _("Overdue at stage “%(stage)s” past the grace period: escalated by the deadline sweep.")
+    if from_level != HandlingLevel.DISTRICT:
+        request_id = f"sweep-escalate-{alert.pk}"
+        case = case_transition(
+            case_id=case.pk,
+            action=Action.ESCALATE,
+            actor=None,
+            request_id=request_id,
+            note=note % {"stage": case.get_stage_display()},
+            now=now,
+        )
+        event = CaseEvent.objects.filter(request_id=request_id).first()
+        result.escalated += 1
+    else:
+        note = _("Overdue at stage “%(stage)s” past the grace period: supervised at the district.")
+    Supervision.objects.create(
+        case=case,
+        alert=alert,
+        stage=alert.stage,
+        from_level=from_level,
+        to_level=case.handling_level,
+        escalated=event is not None,
+        event=event,
+        note=note % {"stage": case.get_stage_display()},
+        created_at=now,
+    )
+    result.supervised += 1
+    result.notifications += _notify(
+        case, TOPIC_REMINDER, _actor_and_command(case), now, card="red", due=alert.deadline_at
+    )
+    alert.settled_at = now
+    alert.save(update_fields=["settled_at"])
+
+
+def _clock_still_runs(case: Case, alert: DeadlineAlert) -> bool:
+    return (
+        case.status in OPEN_STATUSES
+        and case.status != Status.SUSPENDED
+        and case.stage_started_at == alert.stage_started_at
+        and case.stage_due_at == alert.deadline_at
+    )
+
+
+# --- notifications ----------------------------------------------------------------------------
+
+
+def _command_region(case: Case) -> str:
+    regions: dict[str, str] = {
+        HandlingLevel.DISTRICT: case.district_id,
+        HandlingLevel.STREET: case.street_id,
+        HandlingLevel.COMMUNITY: case.community_id,
+        HandlingLevel.GRID: case.grid_id,
+    }
+    return regions[case.handling_level]
+
+
+def _command_recipients(case: Case) -> dict[str, Any]:
+    return {"roles": sorted(COMMAND_ROLES), "region": _command_region(case)}
+
+
+def _actor_recipients(case: Case) -> dict[str, Any]:
+    """Whoever must act on the running stage: the handling unit, or the level's command."""
+    if case.status in _AT_UNIT and case.handling_unit_id:
+        return {"unit": case.handling_unit_id}
+    return _command_recipients(case)
+
+
+def _actor_and_command(case: Case) -> list[dict[str, Any]]:
+    actor, command = _actor_recipients(case), _command_recipients(case)
+    return [actor] if actor == command else [actor, command]
+
+
+def _notify(
+    case: Case,
+    topic: str,
+    recipients: list[dict[str, Any]],
+    now: datetime,
+    *,
+    card: str,
+    due: datetime,
+) -> int:
+    payload = {
+        "case_id": case.pk,
+        "number": case.number,
+        "status": case.status,
+        "stage": case.stage,
+        "card": card,
+        "handling_level": case.handling_level,
+        "address": case.address,
+        "stage_due_at": due.isoformat(),
+    }
+    Outbox.objects.bulk_create(
+        Outbox(
+            case=case,
+            topic=topic,
+            recipients=to,
+            payload=payload,
+            created_at=now,
+            next_attempt_at=now,
+        )
+        for to in recipients
+    )
+    return len(recipients)
