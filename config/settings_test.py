@@ -13,3 +13,6 @@ WHITENOISE_AUTOREFRESH = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Throttle counters per test process, never shared with a running server or another run.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Tests that need the after-commit delivery kick turn it on themselves; the others must not
+# leave task messages on the broker.
+NOTIFICATION_KICK_ON_COMMIT = False
