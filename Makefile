@@ -12,9 +12,12 @@ PORT ?= 8000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := binutils gdal-bin libgdal-dev libgeos-dev libproj-dev libsqlite3-mod-spatialite \
 	python3 python3-venv python3-dev gettext
+# The browser tests drive Debian's Chromium (never a downloaded browser); CJK fonts so
+# Chinese renders in their screenshots.
+TEST_APT_PACKAGES := chromium fonts-noto-cjk
 STAMP := $(VENV)/.requirements-installed
 
-.PHONY: help setup sysdeps run test lint fmt migrate seed docs bench clean
+.PHONY: help setup sysdeps test-sysdeps run test lint fmt migrate seed docs bench clean
 
 help:
 	@echo "make run    set up, migrate, load the reference district, serve on http://127.0.0.1:$(PORT)"
@@ -22,7 +25,7 @@ help:
 	@echo "make lint   ruff check, ruff format --check, makemigrations --check"
 
 sysdeps:
-	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	@missing=$$(for p in $(APT_PACKAGES) $(EXTRA_APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "Installing system packages: $$missing"; \
 		$(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $$missing; \
@@ -54,7 +57,10 @@ run: seed
 	@$(PY) manage.py demo_banner --port $(PORT)
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH exec $(VENV)/bin/honcho start -f Procfile -p $(PORT)
 
-test: setup
+test-sysdeps:
+	@$(MAKE) --no-print-directory sysdeps EXTRA_APT_PACKAGES="$(TEST_APT_PACKAGES)"
+
+test: setup test-sysdeps
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: setup

@@ -1,0 +1,133 @@
+"""The dashboard's pages: log in, a home for each role, case detail, the live map.
+
+The pages are thin: they check access, pick the queues and render. Everything the
+browser changes goes through the REST API (session auth + CSRF), so the workflow rules
+live in one place (cases/services.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.views.decorators.http import require_GET
+
+from cases.errors import CaseNotFound
+from cases.models import SourceChannel, Status
+from cases.selectors import case_get_for_user
+from dispatch.dashboard import overview_counters, queues_for_user, user_roles
+from grids.models import Level, Role
+from grids.selectors import regions_for_user_qs
+
+LOGIN_URL = reverse_lazy("dispatch:login")
+
+# The roles that see the overview counters on their home page.
+OVERVIEW_ROLES = frozenset(
+    {Role.DISTRICT_LEADER, Role.SHIFT_SUPERVISOR, Role.ADMINISTRATOR, Role.STREET_OFFICER}
+)
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+    next_page = "dispatch:home"  # LOGIN_REDIRECT_URL serves the admin
+
+
+class LogoutView(auth_views.LogoutView):
+    next_page = "dispatch:login"
+
+
+def _role_labels(roles: frozenset[str]) -> list[str]:
+    return [str(Role(role).label) for role in Role.values if role in roles]
+
+
+@require_GET
+def root(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect(LOGIN_URL)
+    return redirect("dispatch:home")
+
+
+@require_GET
+@login_required(login_url=LOGIN_URL)
+def home(request: HttpRequest) -> HttpResponse:
+    roles = user_roles(request.user)
+    context: dict[str, Any] = {
+        "roles": _role_labels(roles),
+        "queues": queues_for_user(user=request.user),
+        "show_overview": bool(roles & OVERVIEW_ROLES) or request.user.is_superuser,
+        "overview_labels": {"open": gettext("Open"), "overdue": gettext("Overdue")},
+        "now": timezone.now(),
+    }
+    return render(request, "dispatch/home.html", context)
+
+
+@require_GET
+@login_required(login_url=LOGIN_URL)
+def overview(request: HttpRequest) -> JsonResponse:
+    """The overview counters as JSON; the home page fetches them every 30 seconds."""
+    return JsonResponse(overview_counters(user=request.user))
+
+
+def _case_strings() -> dict[str, Any]:
+    """The words case.js shows, translated here so the script stays language-free."""
+    return {
+        "note": gettext("Note"),
+        "note_required": gettext("A note is required."),
+        "no_actions": gettext("Nothing for you to do on this case now."),
+        "left": gettext("left"),
+        "overdue_by": gettext("overdue by"),
+        "no_clock": gettext("No stage clock."),
+        "no_photos": gettext("No photos."),
+        "failed": gettext("The action failed."),
+        "done": gettext("Done."),
+        "yes": gettext("Yes"),
+        "no": gettext("No"),
+        "suggested": gettext("suggested"),
+        "hours": gettext("h"),
+        "minutes": gettext("min"),
+        "days": gettext("d"),
+        "statuses": {value: str(label) for value, label in Status.choices},
+    }
+
+
+@require_GET
+@login_required(login_url=LOGIN_URL)
+def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
+    try:
+        case = case_get_for_user(request.user, case_id)
+    except CaseNotFound as exc:
+        raise Http404(str(exc)) from exc
+    return render(
+        request,
+        "dispatch/case_detail.html",
+        {"case": case, "roles": _role_labels(user_roles(request.user)), "i18n": _case_strings()},
+    )
+
+
+@require_GET
+@login_required(login_url=LOGIN_URL)
+def live_map(request: HttpRequest) -> HttpResponse:
+    streets = regions_for_user_qs(request.user).filter(level=Level.STREET).order_by("code")
+    return render(
+        request,
+        "dispatch/map.html",
+        {
+            "streets": list(streets.values("code", "name")),
+            "statuses": Status.choices,
+            "sources": SourceChannel.choices,
+            "roles": _role_labels(user_roles(request.user)),
+            "map_strings": {
+                "levels": {value: str(label) for value, label in Level.choices},
+                "statuses": {value: str(label) for value, label in Status.choices},
+                "cases": gettext("cases"),
+                "more": gettext("more cases in view; zoom in or filter"),
+            },
+        },
+    )
