@@ -10,22 +10,12 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from cases.admin import ReadOnlyMixin
 from dispatch.models.notifications import DeadLetter, InboxMessage, NotificationDelivery
 from dispatch.notifications import outbox_retry_dead
 
 
-class _ReadOnly:
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class NotificationDeliveryInline(_ReadOnly, admin.TabularInline):
+class NotificationDeliveryInline(ReadOnlyMixin, admin.TabularInline):
     model = NotificationDelivery
     fk_name = "outbox"
     extra = 0
@@ -34,7 +24,7 @@ class NotificationDeliveryInline(_ReadOnly, admin.TabularInline):
 
 
 @admin.register(DeadLetter)
-class DeadLetterAdmin(_ReadOnly, admin.ModelAdmin):
+class DeadLetterAdmin(ReadOnlyMixin, admin.ModelAdmin):
     """Notifications that failed their last try. "Retry" queues them again."""
 
     list_display = ["created_at", "topic", "case", "attempts", "last_error"]
@@ -76,7 +66,7 @@ class DeadLetterAdmin(_ReadOnly, admin.ModelAdmin):
 
 
 @admin.register(InboxMessage)
-class InboxMessageAdmin(_ReadOnly, admin.ModelAdmin):
+class InboxMessageAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["created_at", "user", "title", "case_number", "topic", "read_at"]
     list_filter = ["topic"]
     search_fields = ["user__username", "case_number", "title"]
