@@ -113,11 +113,7 @@ def _feedback(
     note: str,
     now: datetime,
 ) -> dict[str, Any]:
-    if not note:
-        raise InvalidInput(
-            _("Say how the problem was handled."),
-            field_errors={"note": [_("This field is required.")]},
-        )
+    # The row requires a note (how it was handled); case_transition checked it.
     case.handled_at = now
     return {}
 
