@@ -28,26 +28,30 @@ class Standing:
     post_id: int | None = None
 
 
+@dataclass(frozen=True)
+class ActionContext:
+    """What a per-action rule sees: the locked case and the request, after the guards."""
+
+    case: Case
+    row: Transition
+    payload: dict[str, Any]
+    standing: Standing
+    note: str
+    now: datetime
+
+
 # --- per-action handlers: validate the payload, change the case, say what to record ---------
 
 
-Handler = Callable[[Case, Transition, dict[str, Any], Standing, str, datetime], dict[str, Any]]
+Handler = Callable[[ActionContext], dict[str, Any]]
 
 
-def _noop(
-    case: Case, row: Transition, payload: dict, standing: Standing, note: str, now: datetime
-) -> dict:
+def _noop(ctx: ActionContext) -> dict[str, Any]:
     return {}
 
 
-def _verify(
-    case: Case,
-    row: Transition,
-    payload: dict[str, Any],
-    standing: Standing,
-    note: str,
-    now: datetime,
-) -> dict[str, Any]:
+def _verify(ctx: ActionContext) -> dict[str, Any]:
+    case, payload = ctx.case, ctx.payload
     confirmed = payload.get("confirmed")
     if not isinstance(confirmed, bool):
         raise InvalidInput(
@@ -58,14 +62,8 @@ def _verify(
     return {"confirmed": confirmed}
 
 
-def _mark_duplicate(
-    case: Case,
-    row: Transition,
-    payload: dict[str, Any],
-    standing: Standing,
-    note: str,
-    now: datetime,
-) -> dict[str, Any]:
+def _mark_duplicate(ctx: ActionContext) -> dict[str, Any]:
+    case, payload = ctx.case, ctx.payload
     original_id = payload.get("original_case_id")
     original = (
         Case.objects.filter(pk=original_id).exclude(pk=case.pk).first()
@@ -81,14 +79,8 @@ def _mark_duplicate(
     return {"original_case_id": original.pk, "original_number": original.number}
 
 
-def _dispatch(
-    case: Case,
-    row: Transition,
-    payload: dict[str, Any],
-    standing: Standing,
-    note: str,
-    now: datetime,
-) -> dict[str, Any]:
+def _dispatch(ctx: ActionContext) -> dict[str, Any]:
+    case, payload, now = ctx.case, ctx.payload, ctx.now
     unit_id = payload.get("unit_id")
     unit = (
         Unit.objects.select_related("region").filter(pk=unit_id, is_active=True).first()
@@ -105,27 +97,15 @@ def _dispatch(
     return {"unit_id": unit.pk, "unit_name": unit.name}
 
 
-def _feedback(
-    case: Case,
-    row: Transition,
-    payload: dict[str, Any],
-    standing: Standing,
-    note: str,
-    now: datetime,
-) -> dict[str, Any]:
+def _feedback(ctx: ActionContext) -> dict[str, Any]:
+    case, now = ctx.case, ctx.now
     # The row requires a note (how it was handled); case_transition checked it.
     case.handled_at = now
     return {}
 
 
-def _request_extension(
-    case: Case,
-    row: Transition,
-    payload: dict[str, Any],
-    standing: Standing,
-    note: str,
-    now: datetime,
-) -> dict[str, Any]:
+def _request_extension(ctx: ActionContext) -> dict[str, Any]:
+    case, payload, note = ctx.case, ctx.payload, ctx.note
     value, unit = _limit_from(payload)
     case.pending_request_data = {"value": str(value), "unit": unit, "reason": note}
     return {"value": str(value), "unit": unit}
@@ -148,14 +128,8 @@ def _limit_from(payload: dict) -> tuple[Decimal, str]:
     return value, str(unit)
 
 
-def _approve_extension(
-    case: Case,
-    row: Transition,
-    payload: dict[str, Any],
-    standing: Standing,
-    note: str,
-    now: datetime,
-) -> dict[str, Any]:
+def _approve_extension(ctx: ActionContext) -> dict[str, Any]:
+    case, standing = ctx.case, ctx.standing
     # A second or later extension needs higher approval than the shift supervisor.
     if case.extensions_count >= 1 and standing.role != Role.DISTRICT_LEADER:
         raise NotPermitted(_("A second extension needs a district leader's approval."))
@@ -166,14 +140,8 @@ def _approve_extension(
     return {"value": str(value), "unit": unit, "stage_due_at": case.stage_due_at.isoformat()}
 
 
-def _approve_return(
-    case: Case,
-    row: Transition,
-    payload: dict[str, Any],
-    standing: Standing,
-    note: str,
-    now: datetime,
-) -> dict[str, Any]:
+def _approve_return(ctx: ActionContext) -> dict[str, Any]:
+    case = ctx.case
     returned_from = case.handling_unit
     case.returns_count += 1
     case.handling_unit = None
@@ -181,78 +149,42 @@ def _approve_return(
     return {"returned_by_unit_id": returned_from.pk if returned_from else None}
 
 
-def _request_with_reason(
-    case: Case,
-    row: Transition,
-    payload: dict[str, Any],
-    standing: Standing,
-    note: str,
-    now: datetime,
-) -> dict[str, Any]:
+def _request_with_reason(ctx: ActionContext) -> dict[str, Any]:
+    case, note = ctx.case, ctx.note
     case.pending_request_data = {"reason": note}
     return {}
 
 
-def _approve_suspension(
-    case: Case,
-    row: Transition,
-    payload: dict[str, Any],
-    standing: Standing,
-    note: str,
-    now: datetime,
-) -> dict[str, Any]:
+def _approve_suspension(ctx: ActionContext) -> dict[str, Any]:
+    case, now = ctx.case, ctx.now
     case.suspended_at = now
     return {}
 
 
-def _resume(
-    case: Case,
-    row: Transition,
-    payload: dict[str, Any],
-    standing: Standing,
-    note: str,
-    now: datetime,
-) -> dict[str, Any]:
+def _resume(ctx: ActionContext) -> dict[str, Any]:
+    case, now = ctx.case, ctx.now
     slept = deadlines.resume(case, now=now)
     case.suspended_at = None
     return {"suspended_working_seconds": int(slept.total_seconds())}
 
 
-def _check_fail(
-    case: Case,
-    row: Transition,
-    payload: dict[str, Any],
-    standing: Standing,
-    note: str,
-    now: datetime,
-) -> dict[str, Any]:
+def _check_fail(ctx: ActionContext) -> dict[str, Any]:
+    case = ctx.case
     case.reworks_count += 1
     case.handled_at = None
     return {"rework": case.reworks_count}
 
 
-def _close(
-    case: Case,
-    row: Transition,
-    payload: dict[str, Any],
-    standing: Standing,
-    note: str,
-    now: datetime,
-) -> dict[str, Any]:
+def _close(ctx: ActionContext) -> dict[str, Any]:
+    case, now = ctx.case, ctx.now
     overdue = case.case_due_at is not None and now > case.case_due_at
     case.closure_kind = ClosureKind.OVERDUE if overdue else ClosureKind.NORMAL
     case.closed_at = now
     return {"closure_kind": case.closure_kind}
 
 
-def _close_exceptionally(
-    case: Case,
-    row: Transition,
-    payload: dict[str, Any],
-    standing: Standing,
-    note: str,
-    now: datetime,
-) -> dict[str, Any]:
+def _close_exceptionally(ctx: ActionContext) -> dict[str, Any]:
+    case, payload, now = ctx.case, ctx.payload, ctx.now
     kind = payload.get("closure_kind")
     if kind not in (ClosureKind.ERRONEOUS, ClosureKind.SPECIAL):
         raise InvalidInput(
@@ -264,14 +196,8 @@ def _close_exceptionally(
     return {"closure_kind": kind}
 
 
-def _escalate(
-    case: Case,
-    row: Transition,
-    payload: dict[str, Any],
-    standing: Standing,
-    note: str,
-    now: datetime,
-) -> dict[str, Any]:
+def _escalate(ctx: ActionContext) -> dict[str, Any]:
+    case = ctx.case
     index = LEVELS_UP.index(case.handling_level)
     if index + 1 >= len(LEVELS_UP):
         raise ActionNotAllowed(_("The case is already at the district, the top level."))
@@ -279,14 +205,8 @@ def _escalate(
     return {"from_level": LEVELS_UP[index], "to_level": case.handling_level}
 
 
-def _push_down(
-    case: Case,
-    row: Transition,
-    payload: dict[str, Any],
-    standing: Standing,
-    note: str,
-    now: datetime,
-) -> dict[str, Any]:
+def _push_down(ctx: ActionContext) -> dict[str, Any]:
+    case = ctx.case
     index = LEVELS_UP.index(case.handling_level)
     # The grid loop is the inspector's self-handling; pushed-down work stops at the community.
     if index <= LEVELS_UP.index(HandlingLevel.COMMUNITY):
@@ -295,14 +215,8 @@ def _push_down(
     return {"from_level": LEVELS_UP[index], "to_level": case.handling_level}
 
 
-def _rate(
-    case: Case,
-    row: Transition,
-    payload: dict[str, Any],
-    standing: Standing,
-    note: str,
-    now: datetime,
-) -> dict[str, Any]:
+def _rate(ctx: ActionContext) -> dict[str, Any]:
+    case, payload = ctx.case, ctx.payload
     if case.rating is not None:
         raise ActionNotAllowed(_("The case has been rated already."))
     rating = payload.get("rating")

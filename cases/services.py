@@ -32,7 +32,7 @@ from cases.errors import (
     RequestIdReused,
     VersionConflict,
 )
-from cases.handlers import HANDLERS, Standing
+from cases.handlers import HANDLERS, ActionContext, Standing
 from cases.models import (
     Attachment,
     Case,
@@ -561,7 +561,7 @@ def _transition_locked(
     _require_note(row, note)
     # 3. Write.
     from_status, from_level = case.status, case.handling_level
-    data = HANDLERS[row.action](case, row, payload, standing, note, now)
+    data = HANDLERS[row.action](ActionContext(case, row, payload, standing, note, now))
     if row.target is not None:
         case.status = row.target
     if row.opens_request:
