@@ -120,20 +120,24 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Intervals in seconds: the sweep every 30 s, outbox delivery every 10 s. The broker-loss test
+# runs a real beat with them shortened.
+DEADLINE_SWEEP_SECONDS = env.float("DEADLINE_SWEEP_SECONDS", default=30.0)
+NOTIFICATION_SWEEP_SECONDS = env.float("NOTIFICATION_SWEEP_SECONDS", default=10.0)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # The sweep is driven by the database: a run lost with the broker or the worker is caught
     # up by the next one, so a run that waited longer than its interval is dropped, not piled.
     "sweep-deadlines": {
         "task": "dispatch.tasks.sweep_deadlines_task",
-        "schedule": 30.0,
-        "options": {"expires": 25},
+        "schedule": DEADLINE_SWEEP_SECONDS,
+        "options": {"expires": max(1.0, DEADLINE_SWEEP_SECONDS - 5)},
     },
     # Outbox delivery: kicked after each commit, and swept here for whatever a lost kick,
     # a dead worker or a retry delay left behind.
     "deliver-notifications": {
         "task": "dispatch.notifications.deliver_outbox_task",
-        "schedule": 10.0,
-        "options": {"expires": 10},
+        "schedule": NOTIFICATION_SWEEP_SECONDS,
+        "options": {"expires": NOTIFICATION_SWEEP_SECONDS},
     },
 }
 
