@@ -128,6 +128,8 @@ def live_map(request: HttpRequest) -> HttpResponse:
                 "statuses": {value: str(label) for value, label in Status.choices},
                 "cases": gettext("cases"),
                 "more": gettext("more cases in view; zoom in or filter"),
+                "inspectors": gettext("Inspectors"),
+                "fix_age": gettext("last fix %(minutes)s min ago"),
             },
         },
     )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import django_filters
 from django.contrib.gis.geos import GEOSGeometry, Point, Polygon
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -19,7 +21,8 @@ from rest_framework_gis.pagination import GeoJsonPagination
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from grids.geo import as_multipolygon
-from grids.models import GridKind, Level, Region
+from grids.models import GridKind, InspectorPosition, Level, Region
+from grids.patrol import inspector_positions_for_user_qs
 from grids.selectors import LocateError, OutsideDistrictError, locate, regions_for_user_qs
 
 # Display tolerance in degrees per level (~1 m is 0.00001°): enough to keep outlines
@@ -31,6 +34,9 @@ DEFAULT_SIMPLIFY: dict[str, float] = {
     Level.GRID: 0.00001,
 }
 MAX_SIMPLIFY = 0.01
+# Inspector positions: a shift is a few hours; a handheld quiet longer is not on patrol.
+DEFAULT_POSITION_AGE_MINUTES = 240
+MAX_POSITIONS = 2000
 
 
 class RegionPagination(GeoJsonPagination):
@@ -188,3 +194,66 @@ class LocateView(APIView):
                 status=status.HTTP_400_BAD_REQUEST,
             )
         return Response(location.as_dict())
+
+
+class PositionQuerySerializer(serializers.Serializer):
+    max_age_minutes = serializers.IntegerField(
+        min_value=1,
+        max_value=7 * 24 * 60,
+        default=DEFAULT_POSITION_AGE_MINUTES,
+        help_text=_("Only positions recorded within this many minutes (default 240)."),
+    )
+    bbox = serializers.CharField(
+        required=False, help_text=_("bounding box: min_lon,min_lat,max_lon,max_lat (WGS84)")
+    )
+
+    def validate_bbox(self, value: str) -> tuple[float, float, float, float]:
+        try:
+            min_lon, min_lat, max_lon, max_lat = (float(part) for part in value.split(","))
+        except ValueError:
+            raise serializers.ValidationError(
+                _("Give four numbers: min_lon,min_lat,max_lon,max_lat.")
+            ) from None
+        if not (-180 <= min_lon < max_lon <= 180 and -90 <= min_lat < max_lat <= 90):
+            raise serializers.ValidationError(_("Not a WGS84 box with min below max."))
+        return (min_lon, min_lat, max_lon, max_lat)
+
+
+class InspectorPositionSerializer(GeoFeatureModelSerializer):
+    name = serializers.SerializerMethodField()
+    age_seconds = serializers.SerializerMethodField()
+
+    class Meta:
+        model = InspectorPosition
+        geo_field = "point"
+        fields = ["user", "name", "recorded_at", "age_seconds", "accuracy_m"]
+
+    def get_name(self, position: InspectorPosition) -> str:
+        return position.user.get_full_name() or position.user.get_username()
+
+    def get_age_seconds(self, position: InspectorPosition) -> int:
+        return max(0, int((self.context["now"] - position.recorded_at).total_seconds()))
+
+
+class InspectorPositionsView(APIView):
+    """The latest positions of the inspectors in your jurisdiction, for the live map.
+
+    Command-centre staff, street and community officers and leaders; anyone else gets an
+    empty collection. Capped at 2,000 features, newest first.
+    """
+
+    @extend_schema(
+        parameters=[PositionQuerySerializer],
+        responses={200: InspectorPositionSerializer(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        params = PositionQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        now = timezone.now()
+        positions = inspector_positions_for_user_qs(
+            request.user,
+            fresh_since=now - timedelta(minutes=params.validated_data["max_age_minutes"]),
+            bbox=params.validated_data.get("bbox"),
+        )[:MAX_POSITIONS]
+        serializer = InspectorPositionSerializer(positions, many=True, context={"now": now})
+        return Response(serializer.data)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AnonymousUser
-from django.contrib.gis.geos import Point
+from django.contrib.gis.geos import Point, Polygon
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from grids.models import InspectorPosition, Level, PatrolFix, Post, Region, Role, User
+from grids.selectors import jurisdiction_for_user
 
 MAX_BATCH = 500
 # Handheld clocks drift; a fix a little "in the future" is a fix from a fast clock.
@@ -231,3 +232,47 @@ def _move_position(user: User, fix: FixInput, now: datetime) -> None:
 def inspector_position_get(user: User) -> InspectorPosition | None:
     """The user's latest known position, if they ever uploaded a fix."""
     return InspectorPosition.objects.filter(user=user).first()
+
+
+# Who may watch inspectors move: the command centre and the officers above the grids. An
+# inspector sees their own position through me/ on the handheld, not the others'.
+POSITION_VIEWER_ROLES = frozenset(
+    {
+        Role.INTAKE_OPERATOR,
+        Role.SHIFT_SUPERVISOR,
+        Role.DISPATCHER,
+        Role.STREET_OFFICER,
+        Role.COMMUNITY_STAFF,
+        Role.DISTRICT_LEADER,
+        Role.ADMINISTRATOR,
+    }
+)
+
+
+def inspector_positions_for_user_qs(
+    user: User | AnonymousUser,
+    *,
+    fresh_since: datetime | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
+) -> QuerySet[InspectorPosition]:
+    """Latest positions of the active inspectors posted inside the user's jurisdiction.
+
+    An inspector is inside when one of their active inspector posts is on a region in the
+    viewer's subtrees (where they stand does not matter: a grid's inspector who walks into
+    the next street is still theirs). `fresh_since` drops positions recorded before it.
+    """
+    jurisdiction = jurisdiction_for_user(user)
+    viewer = getattr(user, "is_superuser", False) or jurisdiction.has_role(*POSITION_VIEWER_ROLES)
+    if not viewer:
+        return InspectorPosition.objects.none()
+    posts = Post.objects.filter(
+        jurisdiction.region_filter("region__code"), role=Role.INSPECTOR, is_active=True
+    )
+    positions = InspectorPosition.objects.filter(
+        user__in=posts.values("user"), user__is_active=True
+    )
+    if fresh_since is not None:
+        positions = positions.filter(recorded_at__gte=fresh_since)
+    if bbox is not None:
+        positions = positions.filter(point__within=Polygon.from_bbox(bbox))
+    return positions.select_related("user").order_by("-recorded_at", "pk")

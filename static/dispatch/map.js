@@ -1,5 +1,6 @@
 // Live map: region outlines per level and cases in the visible box, clustered and
-// coloured by state; yellow/red rings for stages past warning/due. Filters go to the API.
+// coloured by state; yellow/red rings for stages past warning/due; inspectors' latest
+// positions. Filters go to the API.
 (function () {
   "use strict";
   const W = window.Wangge;
@@ -44,6 +45,10 @@
     },
   });
   cluster.addTo(map);
+  // Inspectors' latest positions: a layer of its own, never clustered with cases.
+  const inspectors = L.layerGroup().addTo(map);
+  const inspectorRenderer = L.svg();  // a few hundred pins: SVG keeps each one an element
+  overlays[T.inspectors] = inspectors;
   L.control.layers(null, overlays, { collapsed: false }).addTo(map);
   let fitted = false;
 
@@ -120,10 +125,31 @@
     document.getElementById("map").dataset.loaded = "1";
   }
 
+  async function loadInspectors() {
+    if (!map.hasLayer(inspectors)) return;
+    const res = await W.api(form.dataset.positions + "?bbox=" + bbox());
+    if (!res.ok) return;
+    const features = W.features(res.data);
+    inspectors.clearLayers();
+    features.forEach((f) => {
+      const ll = f.geometry && f.geometry.coordinates;
+      if (!ll) return;
+      const p = f.properties;
+      const minutes = Math.round(p.age_seconds / 60);
+      L.circleMarker([ll[1], ll[0]], {
+        radius: 6, weight: 2, color: "#fff", fillColor: "#ea580c",
+        fillOpacity: minutes > 30 ? 0.35 : 0.95, className: "inspector-pin", renderer: inspectorRenderer,
+      }).bindTooltip(W.esc(p.name) + " · " + W.esc(T.fix_age.replace("%(minutes)s", minutes)))
+        .addTo(inspectors);
+    });
+    document.getElementById("map").dataset.inspectors = features.length;
+  }
+
   form.addEventListener("change", loadCases);
   form.addEventListener("submit", (e) => { e.preventDefault(); loadCases(); });
-  map.on("moveend", () => { loadRegions(); loadCases(); });
-  map.on("overlayadd", loadRegions);
-  loadRegions().then(loadCases);
+  map.on("moveend", () => { loadRegions(); loadCases(); loadInspectors(); });
+  map.on("overlayadd", () => { loadRegions(); loadInspectors(); });
+  loadRegions().then(() => { loadCases(); loadInspectors(); });
   setInterval(loadCases, 60000);
+  setInterval(loadInspectors, 30000);
 })();

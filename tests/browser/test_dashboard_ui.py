@@ -154,3 +154,23 @@ def test_live_map_shows_an_overdue_case_with_a_red_card(
     page.wait_for_selector("[data-testid=map-count][data-count='1']")
     page.locator(".marker-cluster, .case-pin").first.click()
     page.wait_for_selector(".case-pin.overdue")
+
+
+def test_live_map_shows_the_inspectors_latest_positions(
+    world: World, login_as: Any, artifacts_dir: Path
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from grids.patrol import FixInput, patrol_record
+    from tests.cases.conftest import POINT_IN_GRID
+
+    now = timezone.now()
+    fix = FixInput(POINT_IN_GRID.x, POINT_IN_GRID.y, now - timedelta(minutes=3), 6.0)
+    assert patrol_record(user=world.users[Role.INSPECTOR], fixes=[fix], now=now).accepted == 1
+    page = login_as("supervisor")
+    page.click("a[href='/map/']")
+    page.wait_for_selector("#map[data-inspectors='1']")
+    page.wait_for_selector("path.inspector-pin")
+    page.screenshot(path=str(artifacts_dir / "map-inspectors.png"))
