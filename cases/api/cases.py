@@ -45,7 +45,7 @@ from cases.intake import (
     case_report_submit,
     contact_read,
 )
-from cases.models import AgencyKey, Case, SourceChannel, Status, Urgency
+from cases.models import OPEN_STATUSES, AgencyKey, Case, SourceChannel, Status, Urgency
 from cases.selectors import case_events, case_get_for_user, case_qs_for_user
 from cases.services import actions_available
 
@@ -170,7 +170,8 @@ class CaseFilter(django_filters.FilterSet):
     def filter_overdue(self, queryset: QuerySet[Case], name: str, value: bool) -> QuerySet[Case]:
         now = timezone.now()
         if value:
-            return queryset.filter(stage_due_at__lt=now)
+            # Only open cases carry a stage clock; saying so lets the partial index serve it.
+            return queryset.filter(status__in=sorted(OPEN_STATUSES), stage_due_at__lt=now)
         return queryset.filter(Q(stage_due_at__isnull=True) | Q(stage_due_at__gte=now))
 
     def filter_bbox(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:

@@ -311,6 +311,10 @@ class Case(models.Model):
             models.Index(fields=["status", "reported_at"], name="case_status_reported"),
             # Lists are newest first: all of them, and a unit's queue.
             models.Index(fields=["-reported_at"], name="case_reported_desc"),
+            # The dashboard's "today" counters: a day's rows by the moment of each stage.
+            models.Index(fields=["filed_at"], name="case_filed_at"),
+            models.Index(fields=["dispatched_at"], name="case_dispatched_at"),
+            models.Index(fields=["closed_at"], name="case_closed_at"),
             models.Index(fields=["handling_unit", "-reported_at"], name="case_unit_reported"),
             models.Index(fields=["item", "status"], name="case_item_status"),
         ]
