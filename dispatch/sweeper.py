@@ -4,7 +4,7 @@ One function, `sweep_deadlines`, run every 30 s by Celery beat (dispatch.tasks) 
 `manage.py run_deadlines`. The database is the source of truth for time (ARCHITECTURE.md):
 each phase asks the partial indexes on open cases what is due, claims a small batch with
 `select_for_update(skip_locked=True)` in its own transaction, and writes one DeadlineAlert
-per card. The alert's unique constraint (case, kind, stage clock) makes the sweep
+per card. The alert's unique constraint (case, kind, stage clock, level) makes the sweep
 idempotent: running it twice, or in two processes at once, issues each card once, and a
 sweep after an outage issues everything that fell due meanwhile. A sweep with nothing due
 is one query (an EXISTS per phase).
@@ -18,6 +18,9 @@ Phases, in order, so a long gap yields every card in one sweep:
    level up through case_transition (actor None: the system), record a Supervision (督办)
    and send a reminder (催办). At the district, the top, the case is supervised and urged
    but not moved.
+4. a case escalated and still overdue gets a red card at its new level at the next sweep,
+   and with it that level's grace: it climbs one level per grace until someone acts or it
+   reaches the district (DOMAIN.md §5).
 """
 
 from __future__ import annotations
@@ -183,6 +186,9 @@ def _card_candidates(kind: str, instant: str, now: datetime) -> QuerySet[Case]:
         stage_started_at=OuterRef("stage_started_at"),
         deadline_at=OuterRef(instant),
     )
+    if kind == DeadlineAlert.Kind.RED:
+        # Escalated and still overdue: a fresh red card at the level it climbed to.
+        issued = issued.filter(handling_level=OuterRef("handling_level"))
     return (
         Case.objects.filter(status__in=_OPEN, **{f"{instant}__lte": now})
         # A suspended case's clocks stand still (挂账).
@@ -228,8 +234,19 @@ def _issue_card(
         return False
     escalate_at = None
     if grace is not None:
+        # The grace runs from the deadline at the first level, and from the arrival at each
+        # level the case climbs to after that: each command gets its full grace.
+        climbed = DeadlineAlert.objects.filter(
+            case=case,
+            kind=DeadlineAlert.Kind.RED,
+            stage_started_at=case.stage_started_at,
+            deadline_at=deadline_at,
+        ).exists()
         escalate_at = add_limit(
-            deadline_at, Decimal(grace.grace_value), grace.grace_unit, load_calendar()
+            max(deadline_at, now) if climbed else deadline_at,
+            Decimal(grace.grace_value),
+            grace.grace_unit,
+            load_calendar(),
         )
     try:
         with transaction.atomic():

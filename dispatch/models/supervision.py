@@ -15,7 +15,8 @@ __all__ = ["DeadlineAlert", "Supervision", "SweepSettings"]
 
 
 class DeadlineAlert(models.Model):
-    """A card issued once per stage instance: the unique constraint makes the sweep idempotent.
+    """A card issued once per stage instance (and, for red cards, once per level the case
+    climbs to): the unique constraint makes the sweep idempotent.
 
     A stage instance is the case's stage clock as it stands: when the stage starts afresh, is
     extended or resumes, its instants change and the cards of the new clock are new rows.
@@ -48,9 +49,11 @@ class DeadlineAlert(models.Model):
         verbose_name = _("deadline card")
         verbose_name_plural = _("deadline cards")
         constraints = [
+            # Per level too: a case escalated and still overdue gets a red card at the next
+            # level, whose grace then runs for that level's command (DOMAIN.md §5).
             models.UniqueConstraint(
-                fields=["case", "kind", "stage_started_at", "deadline_at"],
-                name="deadlinealert_once_per_stage",
+                fields=["case", "kind", "stage_started_at", "deadline_at", "handling_level"],
+                name="deadlinealert_once_per_stage_level",
             )
         ]
         indexes = [

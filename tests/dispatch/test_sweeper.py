@@ -161,10 +161,49 @@ def test_a_street_level_case_is_escalated_after_the_grace_with_a_supervision(wor
     assert supervision.event == event
     assert (supervision.from_level, supervision.to_level) == ("street", "district")
     assert Outbox.objects.filter(case=case, topic=TOPIC_REMINDER).exists()
-    # Once per stage clock: later sweeps neither escalate nor supervise again.
-    again = sweep_deadlines(now=red.escalate_at + dt.timedelta(days=2))
-    assert (again.cards, again.supervised, again.escalated) == (0, 0, 0)
+    # Once per stage clock and level: the same card is not escalated twice.
+    assert sweep_deadlines(now=red.escalate_at + SECOND).escalated == 0
     assert CaseEvent.objects.filter(case=case, action="escalate").count() == 1
+
+
+def test_an_overdue_case_climbs_one_level_per_grace_until_the_district(world):
+    case = put_in_state(report_at(world), Status.REPORTED, handling_level=HandlingLevel.GRID)
+    sweep_deadlines(now=case.stage_due_at)
+    levels, moment = [], case.stage_due_at
+    for _ in range(4):
+        red = (
+            DeadlineAlert.objects.filter(case=case, kind=DeadlineAlert.Kind.RED)
+            .order_by("-created_at", "-pk")
+            .first()
+        )
+        # Each level's command gets its full grace from the moment the case arrived there.
+        assert red.escalate_at > moment
+        assert sweep_deadlines(now=red.escalate_at - SECOND).supervised == 0
+        moment = red.escalate_at
+        sweep_deadlines(now=moment)
+        case.refresh_from_db()
+        levels.append(case.handling_level)
+        # The next sweep gives the new level its red card.
+        sweep_deadlines(now=moment + SECOND)
+
+    assert levels == ["community", "street", "district", "district"]
+    # Supervised at the top: nothing more to issue, however long it stays overdue.
+    later = sweep_deadlines(now=moment + dt.timedelta(days=3))
+    assert (later.cards, later.supervised, later.escalated) == (0, 0, 0)
+    supervisions = Supervision.objects.filter(case=case).order_by("created_at", "pk")
+    assert [(s.from_level, s.to_level, s.escalated) for s in supervisions] == [
+        ("grid", "community", True),
+        ("community", "street", True),
+        ("street", "district", True),
+        ("district", "district", False),
+    ]
+    assert CaseEvent.objects.filter(case=case, action="escalate").count() == 3
+    # One red card per level, the first at the deadline and each later one on arrival.
+    reds = DeadlineAlert.objects.filter(case=case, kind=DeadlineAlert.Kind.RED)
+    assert sorted(reds.values_list("handling_level", flat=True)) == sorted(
+        ["grid", "community", "street", "district"]
+    )
+    assert Outbox.objects.filter(case=case, topic=TOPIC_OVERDUE).count() >= 4
 
 
 def test_the_grace_is_configurable(world):
