@@ -54,7 +54,9 @@ def _element(tag: str, value: Any) -> ET.Element:
 
 
 def to_xml(root: str, value: Any) -> bytes:
-    body = ET.tostring(_element(root, value), encoding="unicode")
+    element = _element(root, value)
+    ET.indent(element)
+    body = ET.tostring(element, encoding="unicode")
     return f'<?xml version="1.0" encoding="utf-8"?>\n{body}'.encode()
 
 

@@ -371,6 +371,13 @@ def _status_notes(case: Case) -> str:
     return str(Status(case.status).label)
 
 
+def w3(value: datetime | None) -> str | None:
+    """The spec's w3 date-time: whole seconds, with the local offset."""
+    if value is None:
+        return None
+    return timezone.localtime(value).replace(microsecond=0).isoformat()
+
+
 def request_entry(case: Case) -> dict[str, Any]:
     try:
         media_url = case.open311_request.media_url
@@ -387,9 +394,9 @@ def request_entry(case: Case) -> dict[str, Any]:
         "description": case.description,
         "agency_responsible": case.handling_unit.name if case.handling_unit else "",
         "service_notice": case.item.handling_standard,
-        "requested_datetime": case.reported_at.isoformat(),
-        "updated_datetime": updated.isoformat(),
-        "expected_datetime": case.case_due_at.isoformat() if case.case_due_at else None,
+        "requested_datetime": w3(case.reported_at),
+        "updated_datetime": w3(updated),
+        "expected_datetime": w3(case.case_due_at),
         "address": case.address,
         "address_id": "",
         "zipcode": "",

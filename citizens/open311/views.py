@@ -53,12 +53,17 @@ class Open311View(APIView):
 
     def handle_exception(self, exc: Exception) -> HttpResponse:
         if isinstance(exc, CaseError):
+            status = services.error_status(exc)
+            # One error per message, naming the fields it is about.
+            fields_by_message: dict[str, list[str]] = {}
+            for name, messages in exc.field_errors.items():
+                for message in messages:
+                    fields_by_message.setdefault(str(message), []).append(name)
             errors: list[tuple[int | str, str]] = [
-                (services.error_status(exc), f"{field}: {message}")
-                for field, messages in exc.field_errors.items()
-                for message in messages
-            ] or [(services.error_status(exc), exc.message)]
-            return render_errors(self.fmt(), errors, status=services.error_status(exc))
+                (status, f"{', '.join(names)}: {message}")
+                for message, names in fields_by_message.items()
+            ] or [(status, exc.message)]
+            return render_errors(self.fmt(), errors, status=status)
         if isinstance(exc, exceptions.Throttled):
             description = _("Too many requests; try again in %(n)d seconds.") % {
                 "n": int(exc.wait or 1)
