@@ -102,8 +102,7 @@ class RequestsView(Open311View):
 
     def get(self, request: Request, fmt: str) -> HttpResponse:
         self.check_jurisdiction(request)
-        cases = services.requests_query(request.query_params)
-        return render(fmt, "service_requests", [services.request_entry(c) for c in cases])
+        return render(fmt, "service_requests", services.requests_query(request.query_params))
 
     def post(self, request: Request, fmt: str) -> HttpResponse:
         form = request.data
@@ -138,8 +137,7 @@ class RequestsView(Open311View):
 class RequestDetailView(Open311View):
     def get(self, request: Request, service_request_id: str, fmt: str) -> HttpResponse:
         self.check_jurisdiction(request)
-        case = services.request_get(service_request_id)
-        return render(fmt, "service_requests", [services.request_entry(case)])
+        return render(fmt, "service_requests", [services.request_get(service_request_id)])
 
 
 class TokenView(Open311View):
