@@ -258,6 +258,7 @@ def citizen_login(
         message = _("Give a password or a one-time code.")
         raise InvalidInput(message, field_errors={"password": [message], "code": [message]})
     profile = CitizenProfile.objects.select_related("user").filter(phone=phone).first()
+    user: User | None = None
     if code:
         if profile is None:
             # Same answer as a wrong code: the endpoint does not tell who has an account.
@@ -265,21 +266,19 @@ def citizen_login(
             raise InvalidInput(message, field_errors={"code": [message]})
         otp_check(phone=phone, purpose=OtpPurpose.LOGIN, code=code, now=now)
         user = profile.user
-    else:
-        if profile is None:
-            User().set_password(password)  # the same work as a real check: no timing tell
-            user = None
-        else:
-            user = profile.user if profile.user.check_password(password) else None
-        if user is None:
-            raise InvalidCredentials(_("Wrong phone or password."))
+    elif profile is None:
+        User().set_password(password)  # the same work as a real check: no timing tell
+    elif profile.user.check_password(password):
+        user = profile.user
+    if user is None:
+        raise InvalidCredentials(_("Wrong phone or password."))
     if not user.is_active:
         raise InvalidCredentials(_("This account is disabled."))
     return CitizenSession(user=user, token=token_issue(user=user, device=device))
 
 
 def is_citizen(user: object) -> bool:
-    return (
-        bool(getattr(user, "is_authenticated", False))
-        and CitizenProfile.objects.filter(user_id=getattr(user, "pk", None)).exists()
-    )
+    pk = getattr(user, "pk", None)
+    if not getattr(user, "is_authenticated", False) or pk is None:
+        return False
+    return CitizenProfile.objects.filter(user_id=pk).exists()

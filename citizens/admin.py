@@ -17,7 +17,7 @@ from citizens.models import CitizenProfile, Open311Client, Open311Request, Open3
 class CitizenProfileAdmin(admin.ModelAdmin):
     list_display = ["user", "masked_phone", "phone_verified_at", "created_at"]
     fields = ["user", "masked_phone", "phone_verified_at", "created_at"]
-    readonly_fields = fields
+    readonly_fields = ["user", "masked_phone", "phone_verified_at", "created_at"]
     # Searching by the whole number finds the account without showing it.
     search_fields = ["=phone"]
 
@@ -52,7 +52,7 @@ class Open311RequestAdmin(admin.ModelAdmin):
     list_display = ["case", "client", "created_at"]
     list_filter = ["client"]
     fields = ["case", "client", "token", "media_url", "attributes", "created_at"]
-    readonly_fields = fields
+    readonly_fields = ["case", "client", "token", "media_url", "attributes", "created_at"]
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

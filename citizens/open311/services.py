@@ -468,15 +468,15 @@ def requests_query(
         return _entries(qs.filter(number__in=ids[:MAX_REQUESTS]).order_by("-reported_at", "-pk"))
     now = now or timezone.now()
     start_raw, end_raw = params.get("start_date", ""), params.get("end_date", "")
-    end = _w3_datetime("end_date", end_raw) if end_raw.strip() else None
-    start = _w3_datetime("start_date", start_raw) if start_raw.strip() else None
-    if start is None and end is None:
-        end = now
-        start = now - DEFAULT_WINDOW
-    elif start is None:
-        start = end - DEFAULT_WINDOW  # type: ignore[operator]
-    elif end is None:
-        end = start + DEFAULT_WINDOW
+    given_end = _w3_datetime("end_date", end_raw) if end_raw.strip() else None
+    given_start = _w3_datetime("start_date", start_raw) if start_raw.strip() else None
+    # Either bound alone spans the default window from it; neither: the last 90 days.
+    if given_start is not None:
+        start = given_start
+        end = given_end if given_end is not None else start + DEFAULT_WINDOW
+    else:
+        end = given_end if given_end is not None else now
+        start = end - DEFAULT_WINDOW
     if end < start:
         message = _("end_date is before start_date.")
         raise InvalidInput(message, field_errors={"end_date": [message]})
