@@ -194,6 +194,13 @@ REST_FRAMEWORK = {
         "user": env("API_RATE_USER", default="3000/hour"),
         "anon": env("API_RATE_ANON", default="120/hour"),
         "login": env("API_RATE_LOGIN", default="20/minute"),
+        # Citizens (per address before login, per account after) and Open311 (per address for
+        # reads, per client key for posts).
+        "citizen_otp": env("API_RATE_CITIZEN_OTP", default="10/hour"),
+        "citizen_auth": env("API_RATE_CITIZEN_AUTH", default="30/hour"),
+        "citizen_report": env("API_RATE_CITIZEN_REPORT", default="20/hour"),
+        "open311": env("API_RATE_OPEN311", default="600/hour"),
+        "open311_post": env("API_RATE_OPEN311_POST", default="120/hour"),
     },
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -264,6 +271,27 @@ SILENCED_SYSTEM_CHECKS = ["gis.W001"]
 # Case photos: the largest upload accepted, in bytes (after that, 413).
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=15 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 * 1024 * 1024)
+
+# --- Citizens -------------------------------------------------------------------------------
+# One-time codes go through this SMS gateway (dotted path); the default logs them (the code
+# itself only in development).
+CITIZEN_SMS_BACKEND = env("CITIZEN_SMS_BACKEND", default="citizens.sms.LoggingSmsBackend")
+CITIZEN_OTP_TTL_SECONDS = env.int("CITIZEN_OTP_TTL_SECONDS", default=300)
+CITIZEN_OTP_MAX_ATTEMPTS = env.int("CITIZEN_OTP_MAX_ATTEMPTS", default=5)
+CITIZEN_OTP_RESEND_SECONDS = env.int("CITIZEN_OTP_RESEND_SECONDS", default=60)
+CITIZEN_OTP_MAX_PER_HOUR = env.int("CITIZEN_OTP_MAX_PER_HOUR", default=5)
+# A citizen's report: how many photos, and how large each (smaller than staff uploads).
+CITIZEN_REPORT_MAX_PHOTOS = env.int("CITIZEN_REPORT_MAX_PHOTOS", default=6)
+CITIZEN_PHOTO_MAX_BYTES = env.int("CITIZEN_PHOTO_MAX_BYTES", default=8 * 1024 * 1024)
+
+# --- Open311 GeoReport v2 (/open311/) ---------------------------------------------------------
+# Empty: one jurisdiction, jurisdiction_id is optional and ignored; set, it must match.
+OPEN311_JURISDICTION_ID = env("OPEN311_JURISDICTION_ID", default="")
+OPEN311_CONTACT = env("OPEN311_CONTACT", default="")
+OPEN311_KEY_SERVICE = env(
+    "OPEN311_KEY_SERVICE", default="Ask the district command centre for an api_key."
+)
+OPEN311_CHANGESET = env("OPEN311_CHANGESET", default="2026-11-27T00:00:00+08:00")
 
 # --- Notifications --------------------------------------------------------------------------
 # Channels the outbox is delivered through (dispatch/notifications.py). A real SMS or WeChat

@@ -16,3 +16,5 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # Tests that need the after-commit delivery kick turn it on themselves; the others must not
 # leave task messages on the broker.
 NOTIFICATION_KICK_ON_COMMIT = False
+# One-time codes are read from citizens.sms.outbox.
+CITIZEN_SMS_BACKEND = "citizens.sms.LocmemSmsBackend"

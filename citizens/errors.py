@@ -1,0 +1,30 @@
+"""Errors of the citizens' services, in the cases' error family (the API maps them)."""
+
+from __future__ import annotations
+
+from cases.errors import CaseError
+
+
+class TooManyRequests(CaseError):
+    code = "throttled"
+    http_status = 429
+
+
+class SmsUnavailable(CaseError):
+    code = "sms_unavailable"
+    http_status = 503
+
+
+class AlreadyRegistered(CaseError):
+    code = "already_registered"
+    http_status = 409
+
+
+class InvalidCredentials(CaseError):
+    code = "invalid_credentials"
+    http_status = 400
+
+
+class PhotoTooLarge(CaseError):
+    code = "too_large"
+    http_status = 413
