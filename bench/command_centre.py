@@ -12,7 +12,10 @@ Measures, each call timed with perf_counter in process:
 3. a sweep with nothing due (after one catch-up sweep);
 4. a sweep of `--due` cases whose stage clocks were all moved to have passed warn and due.
 
-Everything runs in one transaction that is rolled back at the end: the database is unchanged.
+Everything runs in one transaction that is rolled back at the end: the database keeps its
+content, but a rolled-back insert leaves dead rows behind, so each run starts with a
+VACUUM (ANALYZE) of the tables the sweep writes (a second run without it measured the dead
+rows of the first: 4.5 s per claim query instead of 6 ms).
 """
 
 from __future__ import annotations
@@ -44,6 +47,8 @@ from cases.models import Case, Status  # noqa: E402
 from dispatch.dashboard import overview_counters  # noqa: E402
 from dispatch.sweeper import sweep_deadlines  # noqa: E402
 from grids.models import Level, Post, Region, Role, User  # noqa: E402
+
+SWEPT_TABLES = ("cases_case", "cases_outbox", "dispatch_deadlinealert", "dispatch_supervision")
 
 
 class Rollback(Exception):
@@ -80,6 +85,12 @@ def main() -> None:
 
     print(f"backend: {connection.vendor}, cases: {Case.objects.count():,}")
     print(f"load average before: {os.getloadavg()[0]:.2f}")
+    if connection.vendor == "postgresql":
+        started = time.perf_counter()
+        with connection.cursor() as cursor:
+            for table in SWEPT_TABLES:
+                cursor.execute(f"VACUUM (ANALYZE) {table}")
+        print(f"vacuum (analyze) {', '.join(SWEPT_TABLES)}: {time.perf_counter() - started:.1f} s")
     leader = user_with(Role.DISTRICT_LEADER, Level.DISTRICT)
     officer = user_with(Role.STREET_OFFICER, Level.STREET)
 
