@@ -17,6 +17,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("grids.urls")),
     path("api/v1/", include("cases.api.urls")),
+    path("api/v1/", include("dispatch.api_urls")),
     path("api/v1/citizen/", include("citizens.api.urls")),
     path("open311/", include("citizens.open311.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -12,4 +12,6 @@ urlpatterns = [
     path("home/overview.json", views.overview, name="overview"),
     path("cases/<int:case_id>/", views.case_detail, name="case"),
     path("map/", views.live_map, name="map"),
+    path("inbox/", views.inbox, name="inbox"),
+    path("inbox/read/", views.inbox_read, name="inbox-read"),
 ]

@@ -11,17 +11,20 @@ from typing import Any
 
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from cases.errors import CaseNotFound
 from cases.models import SourceChannel, Status
 from cases.selectors import case_get_for_user
 from dispatch.dashboard import overview_counters, queues_for_user, user_roles
+from dispatch.inbox import inbox_mark_read, inbox_qs_for_user
 from grids.models import Level, Role
 from grids.selectors import regions_for_user_qs
 
@@ -133,3 +136,39 @@ def live_map(request: HttpRequest) -> HttpResponse:
             },
         },
     )
+
+
+INBOX_PAGE_SIZE = 50
+
+
+@require_GET
+@login_required(login_url=LOGIN_URL)
+def inbox(request: HttpRequest) -> HttpResponse:
+    """The user's notifications, newest first; ?unread=1 shows the unread ones only."""
+    unread_only = request.GET.get("unread") == "1"
+    messages = inbox_qs_for_user(request.user, unread_only=unread_only)
+    page = Paginator(messages, INBOX_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "dispatch/inbox.html",
+        {
+            "page": page,
+            "unread_only": unread_only,
+            "roles": _role_labels(user_roles(request.user)),
+        },
+    )
+
+
+@require_POST
+@login_required(login_url=LOGIN_URL)
+def inbox_read(request: HttpRequest) -> HttpResponse:
+    """Mark the posted message ids read, or all of the user's messages with all=1."""
+    if request.POST.get("all") == "1":
+        inbox_mark_read(user=request.user)
+    else:
+        ids = [int(value) for value in request.POST.getlist("id") if value.isdigit()]
+        inbox_mark_read(user=request.user, message_ids=ids)
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = str(reverse("dispatch:inbox"))
+    return redirect(target)
