@@ -88,6 +88,7 @@ def _case_strings() -> dict[str, Any]:
         "overdue_by": gettext("overdue by"),
         "no_clock": gettext("No stage clock."),
         "no_photos": gettext("No photos."),
+        "photos": gettext("Photos"),
         "failed": gettext("The action failed."),
         "done": gettext("Done."),
         "yes": gettext("Yes"),

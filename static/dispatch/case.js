@@ -115,6 +115,7 @@
       '<form class="action" data-action="' + W.esc(a.action) + '">' +
       a.payload_fields.map(fieldInput).join("") +
       (a.needs_note ? '<label>' + W.esc(T.note) + ' <textarea name="note" rows="2" required></textarea></label>' : "") +
+      '<label class="photos-input">' + W.esc(T.photos) + ' <input type="file" name="photos" accept="image/jpeg,image/png,image/webp" multiple></label>' +
       '<button type="submit" data-testid="action-' + W.esc(a.action) + '">' + W.esc(a.label) + "</button></form>").join("");
     for (const form of box.querySelectorAll("form.action")) form.addEventListener("submit", submit);
   }
@@ -138,10 +139,18 @@
     const note = form.elements.note ? form.elements.note.value.trim() : "";
     if (hint.needs_note && !note) { showError(T.note_required); return; }
     for (const button of document.querySelectorAll("#actions button")) button.disabled = true;
-    const res = await W.api(root.dataset.actions, {
-      method: "POST",
-      body: { action: hint.action, version: current.version, request_id: uuid(), payload: payload, note: note },
-    });
+    const body = { action: hint.action, version: current.version, request_id: uuid(), payload: payload, note: note };
+    const files = form.elements.photos ? Array.from(form.elements.photos.files) : [];
+    let sent = body;
+    if (files.length) {
+      // With photos the action goes as multipart, the payload as a JSON string.
+      sent = new FormData();
+      for (const [key, value] of Object.entries(body)) {
+        sent.append(key, key === "payload" ? JSON.stringify(value) : String(value));
+      }
+      for (const file of files) sent.append("photos", file);
+    }
+    const res = await W.api(root.dataset.actions, { method: "POST", body: sent });
     if (res.ok) {
       showError("");
       render(res.data);

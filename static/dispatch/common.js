@@ -8,7 +8,8 @@ window.Wangge = (function () {
   async function api(url, options) {
     const opts = Object.assign({ credentials: "same-origin", headers: {} }, options || {});
     opts.headers = Object.assign({ Accept: "application/json" }, opts.headers);
-    if (opts.body && typeof opts.body !== "string") {
+    // FormData (an action with photos) goes as multipart: the browser sets the boundary.
+    if (opts.body && typeof opts.body !== "string" && !(opts.body instanceof FormData)) {
       opts.headers["Content-Type"] = "application/json";
       opts.body = JSON.stringify(opts.body);
     }

@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 
-from cases.models import Case, Status
+from cases.models import Attachment, Case, Status
 from grids.models import Role
 from tests.cases.conftest import World
 from tests.cases.conftest import world as world  # the fixture, shared
@@ -49,11 +50,17 @@ def test_leader_switches_the_dashboard_to_english(world: World, login_as: Any) -
     assert page.get_by_test_id("logout").inner_text() == "Log out"
 
 
-def _act(page: Any, case: Case, action: str, status: str, note: str = "") -> None:
+def _act(
+    page: Any, case: Case, action: str, status: str, note: str = "", photos: tuple[Path, ...] = ()
+) -> None:
     page.goto(f"/cases/{case.pk}/")
     button = page.get_by_test_id(f"action-{action}")
     if note:
         page.locator(f"form[data-action={action}] textarea[name=note]").fill(note)
+    if photos:
+        page.locator(f"form[data-action={action}] input[name=photos]").set_input_files(
+            [str(photo) for photo in photos]
+        )
     button.click()
     page.wait_for_selector(f"[data-testid=status][data-status={status}]")
 
@@ -89,7 +96,12 @@ def test_a_case_goes_from_intake_to_close_through_the_ui(
     handler = login_as("handler")
     assert handler.locator(f"[data-queue=to_handle] tr[data-case='{case.pk}']").count() == 1
     _act(handler, case, "sign_for", Status.HANDLING)
-    _act(handler, case, "feedback", Status.HANDLED, note="已清理干净")
+    photo = artifacts_dir / "after-handling.jpg"
+    Image.new("RGB", (640, 480), (90, 140, 60)).save(photo, "JPEG")
+    _act(handler, case, "feedback", Status.HANDLED, note="已清理干净", photos=(photo,))
+    # The photo went up with the action and shows on the page, from the access-checked view.
+    handler.wait_for_selector("#photos img")
+    assert Attachment.objects.filter(case=case, event__action="feedback").count() == 1
 
     _act(intake, case, "send_check", Status.CHECKING)
     inspector = login_as("inspector")
