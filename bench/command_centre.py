@@ -143,6 +143,7 @@ def main() -> None:
                 stage_started_at=now - timedelta(hours=3),
                 stage_warn_at=now - timedelta(minutes=2),
                 stage_due_at=now - timedelta(minutes=1),
+                sweep_at=now - timedelta(minutes=2),  # as the services set it
             )
             started = time.perf_counter()
             result = sweep_deadlines(now=now)

@@ -112,7 +112,25 @@ def _set_case_clock(case: Case, filed_at: datetime) -> None:
 
 
 def apply_clock(case: Case, *, from_status: str, now: datetime, action: str = "") -> None:
-    """Set the stage clock (and, at filing, the case clock) for the state the case is now in."""
+    """Set the stage clock (and, at filing, the case clock) for the state the case is now in,
+    and the instant the deadline sweep must look at the case next."""
+    _apply_stage_clock(case, from_status=from_status, now=now)
+    case.sweep_at = first_sweep_at(case)
+
+
+def first_sweep_at(case: Case) -> datetime | None:
+    """When the sweep must first look at the case's running clock: its warning instant.
+
+    After any transition the sweep looks again, even at an instant already past whose card
+    was issued: it finds the card, issues what is missing (a red card at a new level) and
+    moves on. A suspended or closed case has nothing to sweep.
+    """
+    if case.status == Status.SUSPENDED or case.stage_started_at is None:
+        return None
+    return case.stage_warn_at or case.stage_due_at
+
+
+def _apply_stage_clock(case: Case, *, from_status: str, now: datetime) -> None:
     status = case.status
     if status in (Status.CLOSED, Status.REJECTED, Status.DUPLICATE, Status.VOIDED):
         _clear_stage(case)

@@ -1285,6 +1285,8 @@ def _case_values(c: _Case, gen: _DayGenerator) -> dict[str, Any]:
         "stage_started_at": c.stage_start if is_open else None,
         "stage_warn_at": stage_warn,
         "stage_due_at": stage_due,
+        # cases.deadlines.first_sweep_at: the sweep looks at a running clock from its warning.
+        "sweep_at": None if c.status == Status.SUSPENDED else (stage_warn or stage_due),
         "case_warn_at": gen.case_warn(c),
         "case_due_at": c.case_due,
         "suspended_at": c.suspended_at,

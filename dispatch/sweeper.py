@@ -7,9 +7,12 @@ each phase asks the partial indexes on open cases what is due, claims a small ba
 per card. The alert's unique constraint (case, kind, stage clock, level) makes the sweep
 idempotent: running it twice, or in two processes at once, issues each card once, and a
 sweep after an outage issues everything that fell due meanwhile. A sweep with nothing due
-is one query (an EXISTS per phase).
+is one query: an EXISTS per phase, each a probe of a partial index (`case_open_sweep_at`:
+the next instant the sweep must look at a case, which the services set at every transition
+and the sweep moves on from warning to due to none).
 
-Phases, in order, so a long gap yields every card in one sweep:
+Phases, in order, so a long gap yields every card in one sweep (1 and 2 are one visit of
+each case whose sweep_at has come):
 
 0. filed cases whose routing rule says so are dispatched automatically (dispatch.routing);
 1. yellow card when now ≥ stage_warn_at (reminder to whoever must act);
@@ -33,7 +36,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -90,33 +93,19 @@ def sweep_deadlines(*, now: datetime | None = None, batch_size: int = 200) -> Sw
     now = now if now is not None else timezone.now()
     result = SweepResult()
     auto = _auto_dispatch_candidates()
-    yellow = _card_candidates(DeadlineAlert.Kind.YELLOW, "stage_warn_at", now)
-    red = _card_candidates(DeadlineAlert.Kind.RED, "stage_due_at", now)
+    visit = _visit_candidates(now)
     escalation = DeadlineAlert.objects.filter(
         kind=DeadlineAlert.Kind.RED, settled_at__isnull=True, escalate_at__lte=now
     ).order_by("escalate_at", "pk")
-    # Most sweeps find nothing: one round trip tells which phases have work.
-    any_auto, any_yellow, any_red, any_escalation = _which_have_rows(
-        [auto, yellow, red, escalation]
-    )
+    # Most sweeps find nothing: one round trip of three index probes tells which phases
+    # have work.
+    any_auto, any_visit, any_escalation = _which_have_rows([auto, visit, escalation])
     if any_auto:
         # Cases routed to automatic dispatch leave the dispatch stage before it can warn.
         _claim_in_batches(auto, lambda case: _auto_dispatch(case, now, result), batch_size, result)
-    if any_yellow:
-        _claim_in_batches(
-            yellow,
-            lambda case: _issue_card(case, DeadlineAlert.Kind.YELLOW, now, result),
-            batch_size,
-            result,
-        )
-    if any_red:
+    if any_visit:
         grace = SweepSettings.current()
-        _claim_in_batches(
-            red,
-            lambda case: _issue_card(case, DeadlineAlert.Kind.RED, now, result, grace=grace),
-            batch_size,
-            result,
-        )
+        _claim_in_batches(visit, lambda case: _visit(case, now, result, grace), batch_size, result)
     # Red cards just issued after a long gap may be past their grace already.
     if any_escalation or result.red:
         _claim_in_batches(
@@ -178,25 +167,41 @@ def _claim_in_batches(
                     result.errors += 1
 
 
-def _card_candidates(kind: str, instant: str, now: datetime) -> QuerySet[Case]:
-    """Open, running cases past the instant with no card of this kind for this clock."""
-    issued = DeadlineAlert.objects.filter(
-        case=OuterRef("pk"),
-        kind=kind,
-        stage_started_at=OuterRef("stage_started_at"),
-        deadline_at=OuterRef(instant),
+def _visit_candidates(now: datetime) -> QuerySet[Case]:
+    """Open cases whose next sweep instant has come (the partial index case_open_sweep_at)."""
+    return Case.objects.filter(status__in=_OPEN, sweep_at__lte=now).order_by("sweep_at", "pk")
+
+
+def _visit(case: Case, now: datetime, result: SweepResult, grace: SweepSettings) -> bool:
+    """Issue the cards the case's running clock is owed at `now`, then move sweep_at on.
+
+    Called with the case row locked. The cards' unique constraint is the last word on
+    "once"; the existence checks spare a failed insert when the case is only revisited (after
+    a transition, or a red card owed at the level an escalation took it to).
+    """
+    running = case.status != Status.SUSPENDED and case.stage_started_at is not None
+    warn, due = case.stage_warn_at, case.stage_due_at
+    if running and warn is not None and warn <= now and not _card_issued(case, "yellow", warn):
+        _issue_card(case, DeadlineAlert.Kind.YELLOW, now, result)
+    if running and due is not None and due <= now and not _card_issued(case, "red", due):
+        _issue_card(case, DeadlineAlert.Kind.RED, now, result, grace=grace)
+    upcoming = [
+        instant
+        for instant in (case.stage_warn_at, case.stage_due_at)
+        if running and instant is not None and instant > now
+    ]
+    Case.objects.filter(pk=case.pk).update(sweep_at=min(upcoming) if upcoming else None)
+    return True
+
+
+def _card_issued(case: Case, kind: str, deadline_at: datetime) -> bool:
+    cards = DeadlineAlert.objects.filter(
+        case=case, kind=kind, stage_started_at=case.stage_started_at, deadline_at=deadline_at
     )
     if kind == DeadlineAlert.Kind.RED:
         # Escalated and still overdue: a fresh red card at the level it climbed to.
-        issued = issued.filter(handling_level=OuterRef("handling_level"))
-    return (
-        Case.objects.filter(status__in=_OPEN, **{f"{instant}__lte": now})
-        # A suspended case's clocks stand still (挂账).
-        .exclude(status=Status.SUSPENDED)
-        .filter(stage_started_at__isnull=False)
-        .filter(~Exists(issued))
-        .order_by(instant, "pk")
-    )
+        cards = cards.filter(handling_level=case.handling_level)
+    return cards.exists()
 
 
 # --- automatic dispatch -----------------------------------------------------------------------

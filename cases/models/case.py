@@ -269,6 +269,10 @@ class Case(models.Model):
     stage_started_at = models.DateTimeField(_("stage started at"), null=True, blank=True)
     stage_warn_at = models.DateTimeField(_("stage warning at"), null=True, blank=True)
     stage_due_at = models.DateTimeField(_("stage due at"), null=True, blank=True)
+    # The next instant the deadline sweep (dispatch) must look at this case: the stage's
+    # warning, then its due instant, then none. Every transition sets it afresh; the sweep
+    # moves it on. Its partial index makes a sweep with nothing due one index probe.
+    sweep_at = models.DateTimeField(_("next sweep at"), null=True, blank=True)
     case_warn_at = models.DateTimeField(_("case warning at"), null=True, blank=True)
     case_due_at = models.DateTimeField(_("case due at"), null=True, blank=True)
     # When the case was suspended (挂账): on resume both clocks move on by the time it slept.
@@ -304,6 +308,11 @@ class Case(models.Model):
             models.Index(
                 fields=["case_due_at"],
                 name="case_open_case_due",
+                condition=Q(status__in=sorted(OPEN_STATUSES)),
+            ),
+            models.Index(
+                fields=["sweep_at"],
+                name="case_open_sweep_at",
                 condition=Q(status__in=sorted(OPEN_STATUSES)),
             ),
             models.Index(fields=["grid", "status"], name="case_grid_status"),

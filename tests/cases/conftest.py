@@ -10,7 +10,16 @@ from decimal import Decimal
 import pytest
 from django.contrib.gis.geos import Point
 
-from cases.models import Case, Domain, Family, FilingCondition, Item, LimitUnit, Status
+from cases.models import (
+    CLOSED_STATUSES,
+    Case,
+    Domain,
+    Family,
+    FilingCondition,
+    Item,
+    LimitUnit,
+    Status,
+)
 from cases.services import ReportInput, case_report
 from grids.models import Region, Role, Unit, UnitKind, User
 
@@ -125,6 +134,12 @@ def put_in_state(case: Case, status: str, **fields: object) -> Case:
     values: dict[str, object] = {"status": status, **fields}
     if status == Status.CLOSED:
         values.setdefault("closure_kind", "normal")
+    if "sweep_at" not in fields and ({"stage_warn_at", "stage_due_at"} & set(fields)):
+        # A clock set by hand is swept like one set by the services (first_sweep_at).
+        warn = fields.get("stage_warn_at", case.stage_warn_at)
+        values["sweep_at"] = warn if warn is not None else fields.get("stage_due_at")
+    if status in (Status.SUSPENDED, *CLOSED_STATUSES):
+        values.setdefault("sweep_at", None)
     Case.objects.filter(pk=case.pk).update(**values)
     case.refresh_from_db()
     return case

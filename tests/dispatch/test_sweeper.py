@@ -293,3 +293,35 @@ def test_concurrent_sweeps_warn_once(world):
         assert cards(case) == 2
         assert Supervision.objects.filter(case=case).count() == 1
         assert Outbox.objects.filter(case=case, topic=TOPIC_WARNING).count() == 1
+
+
+def test_the_next_sweep_instant_moves_from_warning_to_due_to_none(world):
+    case = report_at(world)
+    assert case.sweep_at == case.stage_warn_at  # set by the report's clock
+    sweep_deadlines(now=case.stage_warn_at)
+    case.refresh_from_db()
+    assert case.sweep_at == case.stage_due_at
+    sweep_deadlines(now=case.stage_due_at)
+    case.refresh_from_db()
+    assert case.sweep_at is None
+    # Nothing left to look at: later sweeps do not even claim the case.
+    assert sweep_deadlines(now=case.stage_due_at + dt.timedelta(days=30)).cards == 0
+
+
+def test_a_transition_gives_the_new_clock_its_first_sweep_instant(world):
+    case = report_at(world)
+    sweep_deadlines(now=case.stage_due_at)
+    with time_machine.travel(case.stage_due_at + SECOND, tick=False):
+        case = case_transition(
+            case_id=case.pk,
+            action="register",
+            actor=world.users[Role.INTAKE_OPERATOR],
+            request_id=rid(),
+        )
+    assert case.sweep_at == case.stage_warn_at > case.stage_started_at
+
+
+def test_a_suspended_case_is_not_swept(world):
+    case = put_in_state(report_at(world), Status.SUSPENDED)
+    assert case.sweep_at is None
+    assert sweep_deadlines(now=case.stage_due_at + dt.timedelta(days=1)).cards == 0
