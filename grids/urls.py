@@ -2,6 +2,7 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from grids.api import LocateView, RegionViewSet
+from grids.emergency_api import NearestView, ResourcesGeoJsonView
 
 router = DefaultRouter()
 router.register("regions", RegionViewSet, basename="region")
@@ -9,4 +10,6 @@ router.register("regions", RegionViewSet, basename="region")
 urlpatterns = [
     path("", include(router.urls)),
     path("locate/", LocateView.as_view(), name="locate"),
+    path("emergency/nearest/", NearestView.as_view(), name="emergency-nearest"),
+    path("emergency/resources/", ResourcesGeoJsonView.as_view(), name="emergency-resources"),
 ]
