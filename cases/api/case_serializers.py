@@ -466,6 +466,14 @@ def _field(name: str, type_: str, help_text: Any, required: bool = True) -> dict
 
 # The payload each action's handler reads (cases/handlers.py), as hints for clients.
 PAYLOAD_FIELDS: dict[str, list[dict[str, Any]]] = {
+    Action.SEND_VERIFY: [
+        _field(
+            "inspector_id",
+            "integer",
+            _("The inspector of the grid to send (default: all of the grid's inspectors)."),
+            required=False,
+        )
+    ],
     Action.VERIFY: [_field("confirmed", "boolean", _("Was the problem found on site?"))],
     Action.MARK_DUPLICATE: [
         _field("original_case_id", "integer", _("The open case this one duplicates."))
