@@ -43,7 +43,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.gis.geos import Point, Polygon
 from django.contrib.gis.geos.prepared import PreparedGeometry
 from django.db import connection, models, transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -221,7 +221,10 @@ def resources_nearest(*, point: Point, n: int, kind: str | None = None) -> list[
     kinds = [kind] if kind else list(ResourceKind.values)
     found: list[Near] = []
     for each in kinds:
-        found += nearest(active_resources_qs(each).select_related("region"), point, n)
+        # The grid's code rides along as a column: select_related would also parse the
+        # grid's boundary for every candidate.
+        qs = active_resources_qs(each).annotate(grid_code=F("region__code"))
+        found += nearest(qs, point, n)
     found.sort(key=lambda near: (near.distance_m, near.obj.pk))
     return found
 

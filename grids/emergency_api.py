@@ -108,7 +108,7 @@ def resource_out(resource: EmergencyResource, distance_m: float) -> dict[str, An
         "distance_m": round(distance_m, 1),
         "capacity": resource.capacity,
         "contact": resource.contact,
-        "grid_code": resource.region.code if resource.region_id else None,
+        "grid_code": resource.grid_code,  # type: ignore[attr-defined] - annotated
     }
 
 

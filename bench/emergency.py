@@ -1,0 +1,159 @@
+"""Benchmark the nearest-resources search: the nearest 5 of a kind among 100 k resources.
+
+    DATABASE_URL=... .venv/bin/python bench/emergency.py [-n 2000] [--explain 300] [--seed 1]
+
+Needs seed_demo and `manage.py generate_resources --count 100000 --seed 1` first. N random
+incident points, uniform over the district; for each, one kind in turn (camera, supplies,
+team, shelter):
+
+1. end to end: grids.emergency.resources_nearest(point, n=5, kind), model instances and
+   all (what the API calls), counting how often the exactness proof failed and a second (box)
+   query ran;
+2. database: the candidate query (KNN `<->` LIMIT 50 with the metre distance) through a
+   plain cursor; on PostgreSQL also EXPLAIN (ANALYZE) "Execution Time" over a sample;
+3. for contrast, on a small sample: the naive ORDER BY ST_Distance(geography) LIMIT 5, which
+   computes the distance to every resource of the kind.
+
+It prints the plan of the candidate query (to show the KNN index scan), then p50/p95/p99/max.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+import django
+
+django.setup()
+
+from django.contrib.gis.geos import Point  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.db.models import F  # noqa: E402
+from django.db.models.expressions import RawSQL  # noqa: E402
+
+from bench.locate import percentiles, random_points  # noqa: E402
+from grids import emergency  # noqa: E402
+from grids.models import EmergencyResource, ResourceKind  # noqa: E402
+
+KINDS = [ResourceKind.CAMERA, ResourceKind.SUPPLIES, ResourceKind.TEAM, ResourceKind.SHELTER]
+N = 5
+
+
+def candidate_sql(point: Point, kind: str) -> tuple[str, tuple]:
+    """The SQL of the first (and usually only) query resources_nearest sends on PostGIS."""
+    qs = emergency.active_resources_qs(kind).annotate(grid_code=F("region__code"))
+    k = max(N * emergency.CANDIDATES_PER_RESULT, emergency.MIN_CANDIDATES)
+    ewkt = f"SRID=4326;POINT({point.x!r} {point.y!r})"
+    table = connection.ops.quote_name(EmergencyResource._meta.db_table)
+    knn = RawSQL(f"{table}.point <-> ST_GeomFromEWKT(%s)", (ewkt,))  # noqa: S611 - bench
+    qs = qs.annotate(knn_degrees=knn, distance_m=emergency._metres_sql(qs, point))
+    return qs.order_by("knn_degrees")[:k].query.sql_with_params()
+
+
+def naive_sql(point: Point, kind: str) -> tuple[str, tuple]:
+    qs = emergency.active_resources_qs(kind)
+    qs = qs.annotate(distance_m=emergency._metres_sql(qs, point)).order_by("distance_m")[:N]
+    return qs.query.sql_with_params()
+
+
+EXECUTION = re.compile(r"Execution Time: ([0-9.]+) ms")
+
+
+def explain(sql: str, params: tuple, *, analyze_only: bool = False) -> str:
+    with connection.cursor() as cursor:
+        options = "ANALYZE, TIMING OFF" if analyze_only else "ANALYZE, BUFFERS"
+        cursor.execute(f"EXPLAIN ({options}) " + sql, params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def time_end_to_end(points: list[Point]) -> tuple[list[float], int]:
+    samples, second_queries = [], 0
+    statements = []
+
+    def count(execute, sql, params, many, context):  # noqa: ANN001 - Django's wrapper
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        for index, point in enumerate(points):
+            kind = KINDS[index % len(KINDS)]
+            statements.clear()
+            started = time.perf_counter()
+            found = emergency.resources_nearest(point=point, n=N, kind=kind)
+            samples.append((time.perf_counter() - started) * 1000)
+            assert len(found) == N
+            second_queries += any("&&" in sql for sql in statements)
+    return samples, second_queries
+
+
+def time_cursor(points: list[Point], build: object) -> list[float]:
+    samples = []
+    with connection.cursor() as cursor:
+        for index, point in enumerate(points):
+            sql, params = build(point, KINDS[index % len(KINDS)])  # type: ignore[operator]
+            started = time.perf_counter()
+            cursor.execute(sql, params)
+            cursor.fetchall()
+            samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def time_explain(points: list[Point], build: object) -> list[float]:
+    samples = []
+    for index, point in enumerate(points):
+        sql, params = build(point, KINDS[index % len(KINDS)])  # type: ignore[operator]
+        match = EXECUTION.search(explain(sql, params, analyze_only=True))
+        if match is None:
+            raise SystemExit("No execution time in the plan")
+        samples.append(float(match.group(1)))
+    return samples
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-n", type=int, default=2000, help="incident points (2000)")
+    parser.add_argument("--explain", type=int, default=300, help="EXPLAIN ANALYZE sample (300)")
+    parser.add_argument("--naive", type=int, default=40, help="naive ORDER BY sample (40)")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+
+    total = EmergencyResource.objects.filter(is_active=True).count()
+    by_kind = {k: EmergencyResource.objects.filter(kind=k).count() for k in KINDS}
+    print(f"backend: {connection.vendor} ({connection.settings_dict['NAME']})")
+    print(f"active resources: {total} {by_kind}")
+    if total < 1000:
+        raise SystemExit("Few resources: run manage.py generate_resources --count 100000 first.")
+    print(f"load average before: {os.getloadavg()[0]:.2f}")
+    points = random_points(args.n, args.seed)
+    if connection.vendor == "postgresql":
+        print("plan of the candidate query (shelter):")
+        print(
+            "    "
+            + explain(*candidate_sql(points[0], ResourceKind.SHELTER)).replace("\n", "\n    ")
+        )
+    time_end_to_end(points[:200])  # warm caches and the connection
+    end_to_end, second = time_end_to_end(points)
+    print(f"end to end (resources_nearest, n=5):       {percentiles(end_to_end)}")
+    print(f"  second (box) query needed: {second} of {len(points)}")
+    if connection.vendor == "postgresql":
+        db = time_cursor(points, candidate_sql)
+        print(f"database (candidate query, round trip):    {percentiles(db)}")
+        inside = time_explain(points[: args.explain], candidate_sql)
+        print(f"database (EXPLAIN ANALYZE execution time): {percentiles(inside)}")
+        naive = time_cursor(points[: args.naive], naive_sql)
+        print(f"naive ORDER BY ST_Distance LIMIT 5:         {percentiles(naive)}")
+        sql, params = naive_sql(points[0], ResourceKind.CAMERA)
+        print("plan of the naive query (camera):")
+        print("    " + explain(sql, params).replace("\n", "\n    "))
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
