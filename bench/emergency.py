@@ -11,7 +11,8 @@ team, shelter):
    query ran;
 2. database: the candidate query (KNN `<->` LIMIT 50 with the metre distance) through a
    plain cursor; on PostgreSQL also EXPLAIN (ANALYZE) "Execution Time" over a sample;
-3. for contrast, on a small sample: the naive ORDER BY ST_Distance(geography) LIMIT 5, which
+3. the camera layer: active cameras in a 2.2 × 1.2 km box (a case map at zoom 15);
+4. for contrast, on a small sample: the naive ORDER BY ST_Distance(geography) LIMIT 5, which
    computes the distance to every resource of the kind.
 
 It prints the plan of the candidate query (to show the KNN index scan), then p50/p95/p99/max.
@@ -116,6 +117,18 @@ def time_explain(points: list[Point], build: object) -> list[float]:
     return samples
 
 
+def time_bbox(points: list[Point]) -> tuple[list[float], list[int]]:
+    """The camera layer of a case map at zoom 15 on a 1920×1080 screen: ~2.2 × 1.2 km."""
+    samples, sizes = [], []
+    for point in points:
+        box = (point.x - 0.012, point.y - 0.0055, point.x + 0.012, point.y + 0.0055)
+        started = time.perf_counter()
+        rows, _truncated = emergency.resources_in_bbox(box=box, kinds=[ResourceKind.CAMERA])
+        samples.append((time.perf_counter() - started) * 1000)
+        sizes.append(len(rows))
+    return samples, sizes
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", type=int, default=2000, help="incident points (2000)")
@@ -143,6 +156,9 @@ def main() -> None:
     print(f"end to end (resources_nearest, n=5):       {percentiles(end_to_end)}")
     if connection.vendor == "postgresql":
         print(f"  second (box) query needed: {second} of {len(points)}")
+    bbox, sizes = time_bbox(points[:200])
+    print(f"cameras in a 2.2 × 1.2 km view (resources_in_bbox): {percentiles(bbox)}")
+    print(f"  features per view: median {sorted(sizes)[len(sizes) // 2]}, max {max(sizes)}")
     if connection.vendor == "postgresql":
         db = time_cursor(points, candidate_sql)
         print(f"database (candidate query, round trip):    {percentiles(db)}")
