@@ -244,7 +244,8 @@ def resources_in_bbox(
     qs = active_resources_qs()
     if kinds:
         qs = qs.filter(kind__in=list(kinds))
-    # For a point, overlapping the box is being in it: the index test alone decides.
+    # The index tests boxes in single precision (rounded outwards, ~1 m here); the exact
+    # coordinates below decide.
     if connection.vendor == "sqlite":
         qs = qs.filter(pk__in=_spatialite_frame(qs, box))
     else:
@@ -256,6 +257,7 @@ def resources_in_bbox(
         lon=RawSQL(f"ST_X({table}.point)", (), output_field=models.FloatField()),  # noqa: S611
         lat=RawSQL(f"ST_Y({table}.point)", (), output_field=models.FloatField()),  # noqa: S611
     )
+    qs = qs.filter(lon__gte=box[0], lat__gte=box[1], lon__lte=box[2], lat__lte=box[3])
     rows = list(
         qs.order_by("pk").values_list("pk", "kind", "name", "lon", "lat")[: MAX_BBOX_FEATURES + 1]
     )

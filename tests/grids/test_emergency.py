@@ -293,6 +293,8 @@ def test_resources_by_bbox_are_compact_geojson(district, leader_client):
     inside = add(Point(120.305, 36.085, srid=4326), kind=ResourceKind.CAMERA)
     add(Point(120.305, 36.086, srid=4326), kind=ResourceKind.TEAM)
     add(Point(120.339, 36.099, srid=4326), kind=ResourceKind.CAMERA)  # outside the box
+    # 5 cm east of the box: inside the index's single-precision box, outside the real one.
+    add(Point(120.3100005, 36.085, srid=4326), kind=ResourceKind.CAMERA)
     response = leader_client.get(
         "/api/v1/emergency/resources/", {"bbox": "120.30,36.08,120.31,36.09", "kind": "camera"}
     )
