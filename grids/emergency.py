@@ -164,7 +164,8 @@ def _nearest_postgis(qs: QuerySet[M], point: Point, n: int) -> list[Near]:
     knn = RawSQL(  # noqa: S611 - the table name is the model's; values are parameters
         f"{_table(qs)}.point <-> ST_GeomFromEWKT(%s)", (ewkt,), output_field=models.FloatField()
     )
-    candidates = list(
+    # Rows carry the annotations knn_degrees and distance_m.
+    candidates: list[Any] = list(
         qs.annotate(knn_degrees=knn, distance_m=_metres_sql(qs, point)).order_by("knn_degrees")[:k]
     )
     if len(candidates) < k:
@@ -200,7 +201,7 @@ def _nearest_spatialite(qs: QuerySet[M], point: Point, n: int) -> list[Near]:
         box = metre_box(point.x, point.y, radius)
         if box is None:
             return _ranked(with_metres, n)
-        rows = list(with_metres.filter(pk__in=_spatialite_frame(qs, box)))
+        rows: list[Any] = list(with_metres.filter(pk__in=_spatialite_frame(qs, box)))
         # Points in the box but beyond the radius may have nearer ones outside the box.
         within = [row for row in rows if row.distance_m <= radius]
         if len(within) >= n:

@@ -108,7 +108,8 @@ def resource_out(resource: EmergencyResource, distance_m: float) -> dict[str, An
         "distance_m": round(distance_m, 1),
         "capacity": resource.capacity,
         "contact": resource.contact,
-        "grid_code": resource.grid_code,  # type: ignore[attr-defined] - annotated
+        # Annotated by resources_nearest.
+        "grid_code": resource.grid_code,  # type: ignore[attr-defined]
     }
 
 

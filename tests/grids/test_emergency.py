@@ -454,3 +454,42 @@ def test_postgis_reads_candidates_through_the_knn_operator_and_proves_them(distr
     assert len(queries.captured_queries) == 2
     assert "&&" in queries.captured_queries[1]["sql"]
     assert found[0].obj.point.x == pytest.approx(CENTRE[0] + 0.00012)
+
+
+def test_the_admin_saves_through_the_service_which_places_the_resource(district, client):
+    from grids.models import User
+
+    admin = User.objects.create_superuser("root", password="pw-123456!")
+    client.force_login(admin)
+    response = client.post(
+        "/admin/grids/emergencyresource/add/",
+        {
+            "kind": "team",
+            "code": "TEAM-1",
+            "name": "市北应急抢险队",
+            "point": '{"type": "Point", "coordinates": [120.335, 36.085]}',
+            "capacity": "30",
+            "contact": "0532-110",
+            "details": "{}",
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    team = EmergencyResource.objects.get(code="TEAM-1")
+    assert team.region.code == "370203002002002"
+    response = client.post(
+        f"/admin/grids/emergencyresource/{team.pk}/change/",
+        {
+            "kind": "team",
+            "code": "TEAM-9",
+            "name": "市北应急抢险队",
+            "point": '{"type": "Point", "coordinates": [120.305, 36.095]}',
+            "capacity": "30",
+            "contact": "0532-110",
+            "details": "{}",
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 302
+    team = EmergencyResource.objects.get(pk=team.pk)
+    assert (team.code, team.region.code) == ("TEAM-9", "370203001001001")
