@@ -26,7 +26,8 @@ from cases.models import (
 )
 from cases.services import MAX_DESCRIPTION, ReportInput
 from cases.workflow import Action, Transition
-from grids.models import Role, Unit
+from grids.emergency import grid_inspector_ids
+from grids.models import Role, Unit, User
 
 MAX_ATTACHMENTS = 20
 MAX_PHOTOS = 9
@@ -517,6 +518,17 @@ def action_hints(case: Case, rows: list[Transition]) -> list[dict[str, Any]]:
     hints = []
     for row in rows:
         fields = [dict(f) for f in PAYLOAD_FIELDS.get(row.action, [])]
+        if row.action is Action.SEND_VERIFY:
+            # "" sends it to the whole grid (the field is left out of the payload).
+            fields[0]["choices"] = [
+                {"value": "", "label": str(_("All inspectors of the grid"))},
+                *(
+                    {"value": user.pk, "label": user.get_full_name() or user.get_username()}
+                    for user in User.objects.filter(
+                        pk__in=grid_inspector_ids(case.grid_id)
+                    ).order_by("username")
+                ),
+            ]
         if row.action is Action.DISPATCH:
             fields[0]["choices"] = [
                 {"value": unit.pk, "label": unit.name} for unit in _units().only("pk", "name")

@@ -12,7 +12,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from cases.models import CaseEvent, Outbox, Status
-from grids.models import EmergencyResource, InspectorPosition, ResourceKind, Role
+from grids.models import EmergencyResource, InspectorPosition, ResourceKind, Role, User
 from tests.cases.conftest import GRID, POINT_IN_GRID, World, put_in_state
 from tests.cases.conftest import world as world  # the fixture, shared
 
@@ -164,3 +164,18 @@ def test_the_case_page_carries_the_emergency_panel(world, scene):
     assert 'id="emergency-i18n"' in html
     assert "dispatch/emergency.js" in html
     assert "附近的应急资源和网格员" in html
+
+
+def test_the_send_verify_form_offers_the_grid_inspectors_or_the_whole_grid(world, scene):
+    hints = _api(world.users[Role.INTAKE_OPERATOR]).get(
+        f"/api/v1/cases/{scene['case'].pk}/actions/"
+    )
+    [send_verify] = [hint for hint in hints.json() if hint["action"] == "send_verify"]
+    [field] = send_verify["payload_fields"]
+    assert field["name"] == "inspector_id"
+    assert field["required"] is False
+    assert [choice["value"] for choice in field["choices"]] == [
+        "",
+        scene["own"].pk,
+        User.objects.get(username="stale").pk,
+    ]
