@@ -47,6 +47,8 @@ def test_intake_sends_the_nearest_grid_inspector_the_verify_task(
     assert "资源 SH1" in resources.inner_text()
     assert page.locator("#map .resource-pin").count() == 2
     assert page.locator("#map .inspector-pin").count() == 1
+    page.check("#camera-toggle")  # the camera layer of the view, clustered
+    page.wait_for_function("document.getElementById('camera-count').textContent === '1'")
     page.screenshot(path=str(artifacts_dir / "emergency-panel.png"), full_page=True)
 
     button.click()
