@@ -17,7 +17,8 @@ from cases import deadlines
 from cases.errors import ActionNotAllowed, InvalidInput, NotPermitted
 from cases.models import LEVELS_UP, Case, ClosureKind, HandlingLevel, LimitUnit, Status
 from cases.workflow import Action, Transition
-from grids.models import Role, Unit
+from grids.emergency import grid_inspector_ids
+from grids.models import Role, Unit, User
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,29 @@ Handler = Callable[[ActionContext], dict[str, Any]]
 
 def _noop(ctx: ActionContext) -> dict[str, Any]:
     return {}
+
+
+def _send_verify(ctx: ActionContext) -> dict[str, Any]:
+    """Without a payload every inspector of the grid hears of the task; with inspector_id
+    (the command centre picked the nearest on duty) that inspector does. Only an inspector
+    of the case's grid can verify it, so only one of them can be named."""
+    inspector_id = ctx.payload.get("inspector_id")
+    if inspector_id is None:
+        return {}
+    if (
+        not isinstance(inspector_id, int)
+        or isinstance(inspector_id, bool)
+        or inspector_id not in grid_inspector_ids(ctx.case.grid_id)
+    ):
+        raise InvalidInput(
+            _("Name an inspector of the case's grid."),
+            field_errors={"inspector_id": [_("Not an active inspector of this grid.")]},
+        )
+    inspector = User.objects.get(pk=inspector_id)
+    return {
+        "inspector_id": inspector.pk,
+        "inspector": inspector.get_full_name() or inspector.get_username(),
+    }
 
 
 def _verify(ctx: ActionContext) -> dict[str, Any]:
@@ -230,7 +254,7 @@ def _rate(ctx: ActionContext) -> dict[str, Any]:
 
 
 HANDLERS: dict[Action, Handler] = {
-    Action.SEND_VERIFY: _noop,
+    Action.SEND_VERIFY: _send_verify,
     Action.VERIFY: _verify,
     Action.REGISTER: _noop,
     Action.REJECT: _noop,

@@ -632,9 +632,11 @@ def _command_region(case: Case) -> str:
     }[case.handling_level]
 
 
-def _recipients(case: Case, action: str) -> dict[str, Any] | None:
+def _recipients(case: Case, action: str, data: dict[str, Any]) -> dict[str, Any] | None:
     """Who hears about an action, as data the deliverer resolves later."""
     command = _command_region(case)
+    if action == Action.SEND_VERIFY and data.get("inspector_id"):
+        return {"users": [data["inspector_id"]]}
     by_action: dict[str, dict[str, Any]] = {
         Action.REPORT: {"roles": [Role.INTAKE_OPERATOR], "region": command},
         Action.SEND_VERIFY: {"roles": [Role.INSPECTOR], "region": case.grid_id},
@@ -679,7 +681,7 @@ def _recipients(case: Case, action: str) -> dict[str, Any] | None:
 
 
 def _add_outbox(case: Case, event: CaseEvent, now: datetime) -> None:
-    recipients = _recipients(case, event.action)
+    recipients = _recipients(case, event.action, event.data or {})
     if recipients is None:
         return
     Outbox.objects.create(

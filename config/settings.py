@@ -269,6 +269,9 @@ AUTH_USER_MODEL = "grids.User"
 # malicious spatial references. We only build geometries from GeoJSON we validate ourselves.
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
 
+# Emergency linkage: an inspector whose latest GPS fix is older than this is not on duty.
+EMERGENCY_INSPECTOR_FRESH_MINUTES = env.int("EMERGENCY_INSPECTOR_FRESH_MINUTES", default=30)
+
 # Case photos: the largest upload accepted, in bytes (after that, 413).
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=15 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 * 1024 * 1024)

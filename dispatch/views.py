@@ -17,7 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 from django.views.decorators.http import require_GET, require_POST
 
 from cases.errors import CaseNotFound
@@ -25,7 +25,7 @@ from cases.models import SourceChannel, Status
 from cases.selectors import case_get_for_user
 from dispatch.dashboard import overview_counters, queues_for_user, user_roles
 from dispatch.inbox import inbox_mark_read, inbox_qs_for_user
-from grids.models import Level, Role
+from grids.models import Level, ResourceKind, Role
 from grids.selectors import regions_for_user_qs
 
 LOGIN_URL = reverse_lazy("dispatch:login")
@@ -101,6 +101,37 @@ def _case_strings() -> dict[str, Any]:
     }
 
 
+def _emergency_panel(case_id: int) -> dict[str, Any]:
+    """URLs and words for the emergency panel (emergency.js)."""
+    return {
+        "nearest_url": reverse("api-emergency-case-nearest", args=[case_id]),
+        "resources_url": reverse("emergency-resources"),
+        "i18n": {
+            "assign": gettext("Assign verify task"),
+            "sent": gettext("Verify task sent to"),
+            "no_resources": gettext("No resources nearby."),
+            "no_inspectors": gettext("No inspector on duty nearby"),
+            "fresh": gettext("on duty: a GPS fix within %(minutes)s min"),
+            "fix": gettext("fix"),
+            "ago": gettext("ago"),
+            "capacity": gettext("capacity"),
+            "failed": gettext("The action failed."),
+            "m": gettext("m"),
+            "km": gettext("km"),
+            "s": gettext("s"),
+            "min": gettext("min"),
+            "h": gettext("h"),
+            "glyph_inspector": pgettext("map glyph for an inspector", "In"),
+            "glyphs": {
+                ResourceKind.SUPPLIES: pgettext("map glyph for emergency supplies", "Su"),
+                ResourceKind.SHELTER: pgettext("map glyph for a shelter", "Sh"),
+                ResourceKind.TEAM: pgettext("map glyph for an emergency team", "Te"),
+                ResourceKind.CAMERA: pgettext("map glyph for a camera", "Ca"),
+            },
+        },
+    }
+
+
 @require_GET
 @login_required(login_url=LOGIN_URL)
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
@@ -111,7 +142,12 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     return render(
         request,
         "dispatch/case_detail.html",
-        {"case": case, "roles": _role_labels(user_roles(request.user)), "i18n": _case_strings()},
+        {
+            "case": case,
+            "roles": _role_labels(user_roles(request.user)),
+            "i18n": _case_strings(),
+            "emergency": _emergency_panel(case.pk),
+        },
     )
 
 

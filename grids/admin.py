@@ -8,8 +8,9 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdmin
 
+from grids.emergency import ResourceInput, resource_save
 from grids.geo import area_m2
-from grids.models import Asset, Post, Region, Unit, User
+from grids.models import Asset, EmergencyResource, Post, Region, Unit, User
 
 
 class PostInline(admin.TabularInline):
@@ -62,3 +63,34 @@ class AssetAdmin(LeafletGeoAdmin):
     list_filter = ["major_class"]
     search_fields = ["code", "name"]
     autocomplete_fields = ["grid", "in_charge_unit", "owner_unit", "maintenance_unit"]
+
+
+@admin.register(EmergencyResource)
+class EmergencyResourceAdmin(LeafletGeoAdmin):
+    list_display = ["code", "name", "kind", "region", "capacity", "contact", "is_active"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["code", "name", "contact"]
+    readonly_fields = ["region", "updated_at"]
+    list_select_related = ["region"]
+
+    def save_model(
+        self, request: HttpRequest, obj: EmergencyResource, form: Any, change: bool
+    ) -> None:
+        # Through the service, which places the resource in the grid under its point.
+        if change and "code" in form.changed_data:
+            EmergencyResource.objects.filter(pk=obj.pk).update(code=obj.code)
+        saved = resource_save(
+            data=ResourceInput(
+                code=obj.code,
+                kind=obj.kind,
+                name=obj.name,
+                lon=obj.point.x,
+                lat=obj.point.y,
+                capacity=obj.capacity,
+                contact=obj.contact,
+                details=obj.details,
+                is_active=obj.is_active,
+            )
+        )
+        obj.pk = saved.pk
+        obj.region = saved.region

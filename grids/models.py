@@ -355,3 +355,51 @@ class InspectorPosition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} @ {self.recorded_at:%Y-%m-%d %H:%M:%S}"
+
+
+class ResourceKind(models.TextChoices):
+    SUPPLIES = "supplies", _("Emergency supplies")
+    SHELTER = "shelter", _("Shelter")
+    TEAM = "team", _("Emergency team")
+    CAMERA = "camera", _("Camera")
+
+
+class EmergencyResource(models.Model):
+    """Something the command centre can send or look through in an emergency (DOMAIN.md §10).
+
+    The grid it stands in is found by locating the point (grids.emergency.resource_save), not
+    in save(): a point just outside the district (a neighbour's shelter) has no grid.
+    """
+
+    kind = models.CharField(_("kind"), max_length=20, choices=ResourceKind.choices)
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    point = models.PointField(_("location"), srid=4326)
+    region = models.ForeignKey(
+        Region,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="emergency_resources",
+        limit_choices_to={"level": Level.GRID},
+        verbose_name=_("grid"),
+    )
+    capacity = models.PositiveIntegerField(
+        _("capacity"),
+        null=True,
+        blank=True,
+        help_text=_("People a shelter takes, members of a team, units of supplies."),
+    )
+    contact = models.CharField(_("contact"), max_length=100, blank=True, default="")
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("emergency resource")
+        verbose_name_plural = _("emergency resources")
+        indexes = [models.Index(fields=["kind", "is_active"], name="emergencyresource_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"

@@ -2,6 +2,7 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from grids.api import InspectorPositionsView, LocateView, RegionViewSet
+from grids.emergency_api import NearestView, ResourcesGeoJsonView
 
 router = DefaultRouter()
 router.register("regions", RegionViewSet, basename="region")
@@ -14,4 +15,6 @@ urlpatterns = [
         InspectorPositionsView.as_view(),
         name="inspector-positions",
     ),
+    path("emergency/nearest/", NearestView.as_view(), name="emergency-nearest"),
+    path("emergency/resources/", ResourcesGeoJsonView.as_view(), name="emergency-resources"),
 ]

@@ -26,7 +26,8 @@ from cases.models import (
 )
 from cases.services import MAX_DESCRIPTION, ReportInput
 from cases.workflow import Action, Transition
-from grids.models import Role, Unit
+from grids.emergency import grid_inspector_ids
+from grids.models import Role, Unit, User
 
 MAX_ATTACHMENTS = 20
 MAX_PHOTOS = 9
@@ -466,6 +467,14 @@ def _field(name: str, type_: str, help_text: Any, required: bool = True) -> dict
 
 # The payload each action's handler reads (cases/handlers.py), as hints for clients.
 PAYLOAD_FIELDS: dict[str, list[dict[str, Any]]] = {
+    Action.SEND_VERIFY: [
+        _field(
+            "inspector_id",
+            "integer",
+            _("The inspector of the grid to send (default: all of the grid's inspectors)."),
+            required=False,
+        )
+    ],
     Action.VERIFY: [_field("confirmed", "boolean", _("Was the problem found on site?"))],
     Action.MARK_DUPLICATE: [
         _field("original_case_id", "integer", _("The open case this one duplicates."))
@@ -509,6 +518,17 @@ def action_hints(case: Case, rows: list[Transition]) -> list[dict[str, Any]]:
     hints = []
     for row in rows:
         fields = [dict(f) for f in PAYLOAD_FIELDS.get(row.action, [])]
+        if row.action is Action.SEND_VERIFY:
+            # "" sends it to the whole grid (the field is left out of the payload).
+            fields[0]["choices"] = [
+                {"value": "", "label": str(_("All inspectors of the grid"))},
+                *(
+                    {"value": user.pk, "label": user.get_full_name() or user.get_username()}
+                    for user in User.objects.filter(
+                        pk__in=grid_inspector_ids(case.grid_id)
+                    ).order_by("username")
+                ),
+            ]
         if row.action is Action.DISPATCH:
             fields[0]["choices"] = [
                 {"value": unit.pk, "label": unit.name} for unit in _units().only("pk", "name")

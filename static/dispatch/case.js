@@ -9,6 +9,15 @@
   let current = null;
   let map = null;
   let layers = null;
+  const renderListeners = [];
+  // For the panels that share the page (emergency.js): the map, the case, re-rendering.
+  W.casePage = {
+    map: () => map,
+    current: () => current,
+    render: (data) => render(data),
+    onRender: (listener) => renderListeners.push(listener),
+    uuid: () => uuid(),
+  };
 
   function uuid() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
@@ -177,6 +186,7 @@
     drawTimeline(data);
     drawActions(data);
     root.dataset.version = data.version;
+    for (const listener of renderListeners) listener(data, map);
   }
 
   W.api(root.dataset.api).then((res) => {
