@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from dispatch import views
 
@@ -12,4 +12,5 @@ urlpatterns = [
     path("home/overview.json", views.overview, name="overview"),
     path("cases/<int:case_id>/", views.case_detail, name="case"),
     path("map/", views.live_map, name="map"),
+    path("evaluation/", include("dispatch.evaluation.urls")),
 ]

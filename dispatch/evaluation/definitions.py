@@ -85,7 +85,11 @@ COMPONENTS: dict[str, tuple[Component, ...]] = {
             Decimal(40),
         ),
         Component(
-            "no_miss", _("1 − miss rate"), Metric.INSPECTOR_PUBLIC_FIRST, Kind.INVERSE_RATE, Decimal(20)
+            "no_miss",
+            _("1 − miss rate"),
+            Metric.INSPECTOR_PUBLIC_FIRST,
+            Kind.INVERSE_RATE,
+            Decimal(20),
         ),
         Component(
             "verify_on_time",
@@ -185,9 +189,7 @@ COMPONENTS[Group.COMMUNITY] = _REGION_COMPONENTS
 
 _SATISFACTION = _("Citizen satisfaction (average of 1–5)")
 FIGURES: dict[str, tuple[Figure, ...]] = {
-    Group.INSPECTOR: (
-        Figure("miss_rate", _("Miss rate"), Metric.INSPECTOR_PUBLIC_FIRST, "rate"),
-    ),
+    Group.INSPECTOR: (Figure("miss_rate", _("Miss rate"), Metric.INSPECTOR_PUBLIC_FIRST, "rate"),),
     Group.INTAKE: (),
     Group.SUPERVISOR: (),
     Group.DISPATCHER: (),
@@ -208,7 +210,10 @@ FIGURES[Group.COMMUNITY] = FIGURES[Group.STREET]
 # What each metric's total and hits count, for the drill-down and the docs.
 METRIC_LABELS: dict[Metric, tuple[Promise, Promise]] = {
     Metric.INSPECTOR_VALID_REPORT: (_("reports decided"), _("filed or self-handled")),
-    Metric.INSPECTOR_PUBLIC_FIRST: (_("cases filed in the grids"), _("first reported by the public")),
+    Metric.INSPECTOR_PUBLIC_FIRST: (
+        _("cases filed in the grids"),
+        _("first reported by the public"),
+    ),
     Metric.INSPECTOR_VERIFY: (_("verifications"), _("on time")),
     Metric.INSPECTOR_CHECK: (_("checks"), _("on time")),
     Metric.INTAKE_VOLUME: (_("intake actions"), _("intake actions")),

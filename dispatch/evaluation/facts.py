@@ -322,7 +322,8 @@ class _Replay:
         if case.case_due_at is None:
             return
         closed = case.status == Status.CLOSED and case.closed_at is not None
-        if closed:
+        at: datetime
+        if closed and case.closed_at is not None:
             at = case.closed_at
         elif case.status not in CLOSED_STATUSES and case.status != Status.SUSPENDED:
             if case.case_due_at > self.now:
@@ -330,7 +331,6 @@ class _Replay:
             at = case.case_due_at
         else:
             return  # voided after filing: not due to close
-        assert at is not None
         on_time = closed and at <= case.case_due_at
         for group, code in ((Group.STREET, case.street), (Group.COMMUNITY, case.community)):
             self.add(at, Metric.REGION_CLOSING, group, code, closed)

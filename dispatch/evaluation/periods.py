@@ -50,12 +50,18 @@ class Period:
         if self.kind == "month":
             last = self.start - timedelta(days=1)
             return month_of(last)
-        return Period(self.kind, self.start - timedelta(days=self.days), self.start - timedelta(days=1))
+        return Period(
+            self.kind, self.start - timedelta(days=self.days), self.start - timedelta(days=1)
+        )
 
     def query(self) -> dict[str, str]:
         """The query parameters that name this period (links, exports)."""
         if self.kind == "custom":
-            return {"period": "custom", "start": self.start.isoformat(), "end": self.end.isoformat()}
+            return {
+                "period": "custom",
+                "start": self.start.isoformat(),
+                "end": self.end.isoformat(),
+            }
         return {"period": self.kind, "date": self.start.isoformat()}
 
 
@@ -116,7 +122,5 @@ def parse_period(params: Mapping[str, str], *, today: date | None = None) -> Per
         raise InvalidInput(_("The period has errors."), field_errors=errors)
     period = period_containing(kind, day)
     if period.start - timedelta(days=period.days) < EARLIEST:
-        raise InvalidInput(
-            _("The period has errors."), field_errors={"date": [_("Too early.")]}
-        )
+        raise InvalidInput(_("The period has errors."), field_errors={"date": [_("Too early.")]})
     return period

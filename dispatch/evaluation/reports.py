@@ -28,7 +28,6 @@ from dispatch.evaluation.definitions import (
     DEFAULT_VOLUME_STEPS,
     FIGURES,
     GROUP_ROLES,
-    PERSON_GROUPS,
     Component,
     Figure,
     Kind,
@@ -74,7 +73,9 @@ def parse_group(value: str | None) -> str:
     if value not in Group.values:
         raise InvalidInput(
             _("Unknown group."),
-            field_errors={"group": [_("One of: %(groups)s.") % {"groups": ", ".join(Group.values)}]},
+            field_errors={
+                "group": [_("One of: %(groups)s.") % {"groups": ", ".join(Group.values)}]
+            },
         )
     return str(value)
 
@@ -93,9 +94,7 @@ def rules_for(group: str) -> Rules:
     """The group's weights, volume steps and grade bands; the DOMAIN.md defaults for any
     the admin has deleted."""
     weights = {c.key: c.default_weight for c in COMPONENTS[group]}
-    weights.update(
-        dict(ScoreWeight.objects.filter(group=group).values_list("component", "weight"))
-    )
+    weights.update(dict(ScoreWeight.objects.filter(group=group).values_list("component", "weight")))
     steps = tuple(VolumeStep.objects.filter(group=group).values_list("up_to", "score"))
     bands = tuple(GradeBand.objects.values_list("grade", "min_score"))
     return Rules(
@@ -263,9 +262,11 @@ def subject_names(group: str, subjects: set[str]) -> dict[str, str]:
         return {}
     if group in (Group.STREET, Group.COMMUNITY):
         return dict(Region.objects.filter(code__in=sorted(subjects)).values_list("code", "name"))
-    ids = sorted(int(s) for s in subjects if s.isdigit())
+    ids = sorted(int(s) for s in subjects if s.isascii() and s.isdigit() and len(s) <= 12)
     if group == Group.UNIT:
-        return {str(pk): name for pk, name in Unit.objects.filter(pk__in=ids).values_list("pk", "name")}
+        return {
+            str(pk): name for pk, name in Unit.objects.filter(pk__in=ids).values_list("pk", "name")
+        }
     names = {}
     for user in User.objects.filter(pk__in=ids).only("username", "first_name", "last_name"):
         names[str(user.pk)] = user.get_full_name() or user.get_username()

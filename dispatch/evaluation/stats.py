@@ -211,7 +211,9 @@ def _sum_days(days: Iterable[date]) -> None:
             )
             .order_by()
         )
-        DailyStat.objects.bulk_create((DailyStat(**row) for row in rows.iterator()), batch_size=5000)
+        DailyStat.objects.bulk_create(
+            (DailyStat(**row) for row in rows.iterator()), batch_size=5000
+        )
 
 
 def stats_rebuild(*, start: date, end: date, now: datetime | None = None) -> RebuildResult:

@@ -69,9 +69,7 @@ class Story:
             point=kw.pop("point", POINT_IN_GRID),
         )
         with time_machine.travel(at(when), tick=False):
-            return case_report(
-                actor=actor, data=data, request_id=f"ev-{next(_ids)}", **kw
-            )
+            return case_report(actor=actor, data=data, request_id=f"ev-{next(_ids)}", **kw)
 
     def act(
         self,
@@ -115,7 +113,11 @@ class Story:
         self, case: Case, day: str, *, dispatch_at: str = "09:30", feedback_at: str = "11:00"
     ) -> Case:
         self.act(
-            case, "dispatch", Role.DISPATCHER, f"{day} {dispatch_at}", unit_id=self.world.department.pk
+            case,
+            "dispatch",
+            Role.DISPATCHER,
+            f"{day} {dispatch_at}",
+            unit_id=self.world.department.pk,
         )
         self.act(case, "sign_for", Role.UNIT_HANDLER, f"{day} {dispatch_at[:3]}40")
         return self.act(case, "feedback", Role.UNIT_HANDLER, f"{day} {feedback_at}")
@@ -139,9 +141,7 @@ class Story:
         return self.check_and_close(case, day)
 
     def rebuild(self, start: str, end: str, now: str = "2026-12-31 00:00") -> None:
-        stats_rebuild(
-            start=date.fromisoformat(start), end=date.fromisoformat(end), now=at(now)
-        )
+        stats_rebuild(start=date.fromisoformat(start), end=date.fromisoformat(end), now=at(now))
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ import pytest
 from dispatch.evaluation.reports import SubjectScore, subject_report
 from dispatch.models import Group
 from grids.models import Role
-from tests.cases.conftest import GRID, world  # noqa: F401 - the fixture
-from tests.dispatch.evaluation_story import Story, at, month, story  # noqa: F401
+from tests.cases.conftest import GRID
+from tests.dispatch.evaluation_story import Story, month
 
 pytestmark = pytest.mark.django_db
 NOV = month(2026, 11)
@@ -123,13 +123,16 @@ def test_shift_supervisor_filing_on_time_accurate_filing_and_closing_on_time(sto
     s3 = story.report("2026-11-06 09:00")
     story.to_filed(s3, "2026-11-06")
     story.act(
-        s3, "close_exceptionally", Role.SHIFT_SUPERVISOR, "2026-11-06 09:40", closure_kind="erroneous"
+        s3,
+        "close_exceptionally",
+        Role.SHIFT_SUPERVISOR,
+        "2026-11-06 09:40",
+        closure_kind="erroneous",
     )
     story.rebuild("2026-11-01", "2026-11-30")
 
     row = _score(story, Group.SUPERVISOR, supervisor.pk)
-    hits, total, value = _component(row, "file_on_time")
-    assert (hits, total) == (2, 3)
+    assert _component(row, "file_on_time")[:2] == (2, 3)
     assert _component(row, "file_accurate")[:2] == (1, 3)
     assert _component(row, "close_on_time") == (1, 1, Decimal(100))
     # 0.25 × 66.667 + 0.40 × 33.333 + 0.35 × 100 = 65
@@ -182,8 +185,9 @@ def _unit_history(story: Story) -> None:
     story.to_filed(u3, day)
     story.act(u3, "dispatch", Role.DISPATCHER, f"{day} 09:30", unit_id=unit)
     story.act(u3, "sign_for", Role.UNIT_HANDLER, f"{day} 09:40")
-    story.act(u3, "request_extension", Role.UNIT_HANDLER, f"{day} 10:00", value=2,
-              unit="natural_hours")
+    story.act(
+        u3, "request_extension", Role.UNIT_HANDLER, f"{day} 10:00", value=2, unit="natural_hours"
+    )
     story.act(u3, "approve_extension", Role.SHIFT_SUPERVISOR, f"{day} 10:10")
     story.act(u3, "feedback", Role.UNIT_HANDLER, f"{day} 17:00")
     story.check_and_close(u3, day, send_check_at="17:10", check_at="17:20", close_at="17:30")

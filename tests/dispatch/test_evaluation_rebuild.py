@@ -15,8 +15,7 @@ from dispatch.evaluation.reports import evaluation_report, subject_report
 from dispatch.evaluation.stats import stats_rebuild, stats_rebuild_yesterday
 from dispatch.models import DailyStat, EvaluationFact, Group
 from grids.models import Role
-from tests.cases.conftest import world  # noqa: F401 - the fixture
-from tests.dispatch.evaluation_story import Story, at, month, story  # noqa: F401
+from tests.dispatch.evaluation_story import Story, at, month
 
 pytestmark = pytest.mark.django_db
 
@@ -73,7 +72,7 @@ def test_reworked_case_gives_the_unit_one_handling_task_per_round_and_one_rework
     case = story.report(f"{day} 08:00")
     story.to_filed(case, day)
     story.to_handled(case, day, feedback_at="10:00")
-    for n, hour in enumerate((10, 11)):
+    for hour in (10, 11):
         story.act(case, "send_check", Role.INTAKE_OPERATOR, f"{day} {hour}:10")
         story.act(case, "check_fail", Role.INSPECTOR, f"{day} {hour}:20")
         story.act(case, "feedback", Role.UNIT_HANDLER, f"{day} {hour + 1}:00")
@@ -158,14 +157,29 @@ def test_formulas_on_zero_and_on_the_edges():
     assert formulas.weighted_score([(None, Decimal(40)), (None, Decimal(60))]).score is None
     w = formulas.weighted_score([(Decimal(50), Decimal(40)), (None, Decimal(60))])
     assert (w.score, w.coverage) == (Decimal(50), Decimal(40))
-    bands = [("A", Decimal(90)), ("B", Decimal(75)), ("C", Decimal(60)), ("D", Decimal(40)),
-             ("E", Decimal(0))]
+    bands = [
+        ("A", Decimal(90)),
+        ("B", Decimal(75)),
+        ("C", Decimal(60)),
+        ("D", Decimal(40)),
+        ("E", Decimal(0)),
+    ]
     assert [formulas.grade(Decimal(s), bands) for s in (90, "89.99", 75, 60, 40, "39.9", 0)] == [
-        "A", "B", "B", "C", "D", "E", "E"
+        "A",
+        "B",
+        "B",
+        "C",
+        "D",
+        "E",
+        "E",
     ]
     steps = [(50, Decimal(100)), (100, Decimal(90)), (None, Decimal(0))]
     assert [formulas.volume_score(Decimal(n), steps) for n in (0, 50, 51, 100, 101)] == [
-        100, 100, 90, 90, 0
+        100,
+        100,
+        90,
+        90,
+        0,
     ]
     # Volume steps are per month: a 10-day period's 20 cases read as 60 a month.
     assert formulas.volume_basis(20, days=10, calendar_month=False) == Decimal(60)
@@ -183,12 +197,16 @@ def test_weights_steps_and_grades_come_from_the_database(story: Story):
     story.rebuild("2026-11-19", "2026-11-19")
     subject = str(story.user(Role.INSPECTOR).pk)
     leader = story.user(Role.DISTRICT_LEADER)
-    row = subject_report(user=leader, group=Group.INSPECTOR, subject=subject, period=month(2026, 11))
+    row = subject_report(
+        user=leader, group=Group.INSPECTOR, subject=subject, period=month(2026, 11)
+    )
     assert row.score == Decimal(0)
     assert row.grade == "E"
     ScoreWeight.objects.filter(group="inspector", component="valid_report").update(weight=0)
     GradeBand.objects.filter(grade="E").update(grade="F")
-    row = subject_report(user=leader, group=Group.INSPECTOR, subject=subject, period=month(2026, 11))
+    row = subject_report(
+        user=leader, group=Group.INSPECTOR, subject=subject, period=month(2026, 11)
+    )
     assert row.grade == "F"
     assert row.coverage == Decimal(100) * 20 / 60  # verify 20 of the remaining 60
 
@@ -211,7 +229,7 @@ def test_rebuild_stats_task_rebuilds_a_range(story: Story):
     story.full_loop(case, "2026-11-20")
     rebuild_evaluation_stats_task("2026-11-20", "2026-11-20")
     assert DailyStat.objects.filter(day=date(2026, 11, 20)).exists()
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="before"):
         stats_rebuild(start=date(2026, 11, 2), end=date(2026, 11, 1))
 
 
