@@ -224,3 +224,16 @@ def test_the_openapi_schema_documents_the_evaluation_endpoints(story: Story):
         "/api/v1/evaluation/cases/",
     ):
         assert "get" in schema["paths"][path]
+
+
+def test_the_admin_edits_the_rules_and_only_shows_the_statistics(story: Story):
+    _history(story)
+    from grids.models import User
+
+    admin_user = User.objects.create_superuser("root", password="pw-123456!")
+    client = _client(admin_user)
+    for model in ("scoreweight", "volumestep", "gradeband", "dailystat", "evaluationfact"):
+        assert client.get(f"/admin/dispatch/{model}/").status_code == 200
+    weight = client.get("/admin/dispatch/scoreweight/").content.decode()
+    assert "valid_report" in weight
+    assert client.get("/admin/dispatch/dailystat/add/").status_code == 403
