@@ -10,7 +10,7 @@ on-demand run) queue instead of interleaving, and running it twice writes the sa
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -171,10 +171,17 @@ def facts_for_cases(case_ids: list[int], *, clock: Clock, now: datetime) -> list
     return facts
 
 
+_FACT_FIELDS = ("case_id", "day", "metric", "group", "subject", "hit", "value")
+
+
 def _write_facts(case_ids: list[int], facts: list[Fact]) -> set[date]:
-    """Replace the cases' facts; the days whose facts changed (old and new)."""
+    """Replace the cases' facts; the days whose facts changed (a fact added, gone or altered)."""
     old = EvaluationFact.objects.filter(case_id__in=case_ids)
-    days = set(old.values_list("day", flat=True).distinct())
+    before = Counter(old.values_list(*_FACT_FIELDS).order_by())
+    after = Counter((f.case_id, f.day, f.metric, f.group, f.subject, f.hit, f.value) for f in facts)
+    changed = (before - after) + (after - before)
+    if not changed:
+        return set()
     old.delete()
     EvaluationFact.objects.bulk_create(
         (
@@ -191,8 +198,7 @@ def _write_facts(case_ids: list[int], facts: list[Fact]) -> set[date]:
         ),
         batch_size=5000,
     )
-    days.update(f.day for f in facts)
-    return days
+    return {row[1] for row in changed}
 
 
 def _sum_days(days: Iterable[date]) -> None:
