@@ -453,7 +453,7 @@ def trend(
                 "period": p.label,
                 "start": p.start.isoformat(),
                 "end": p.end.isoformat(),
-                "score": formulas.rounded(sum(rated) / len(rated)) if rated else None,
+                "score": formulas.rounded(sum(rated, Decimal(0)) / len(rated)) if rated else None,
                 "rated": len(rated),
                 "components": {
                     c.key: formulas.rounded(c.value) if c.kind != Kind.VOLUME else None
