@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 from cases.deadlines import STAGE_OF_STATUS
 from cases.models import CLOSED_STATUSES, ClosureKind, LimitUnit, SourceChannel, Stage, Status
 from cases.workflow import Action
-from cases.worktime import WorkCalendar, add_limit
+from cases.worktime import WorkCalendar, add_limit, working_time_between
 from dispatch.evaluation.definitions import GROUP_ROLES, Metric
 from dispatch.models import Group
 
@@ -137,6 +137,7 @@ class _Replay:
         self.reworked = False
         self.extended = False
         self.unit_id: int | None = None
+        self.suspended_at: datetime | None = None
 
     # -- output -----------------------------------------------------------------------------
 
@@ -189,11 +190,22 @@ class _Replay:
             else:
                 value, unit = Decimal(str(event.data["value"])), str(event.data["unit"])
                 run.due_at = add_limit(run.due(self.clock), value, unit, self.clock.calendar)
+        if event.action == Action.APPROVE_SUSPENSION:
+            self.suspended_at = event.at
         if event.action == Action.RESUME and run is not None:
-            slept = Decimal(int(event.data.get("suspended_working_seconds", 0))) / 3600
+            # As cases.deadlines.resume: the working time slept, to the microsecond (the
+            # event records it in whole seconds only).
+            if self.suspended_at is not None:
+                seconds = working_time_between(
+                    self.suspended_at, event.at, self.clock.calendar
+                ).total_seconds()
+            else:
+                seconds = int(event.data.get("suspended_working_seconds", 0))
+            slept = Decimal(seconds) / 3600
             run.due_at = add_limit(
                 run.due(self.clock), slept, LimitUnit.WORKING_HOURS, self.clock.calendar
             )
+            self.suspended_at = None
         status, previous = event.to_status, event.from_status
         if status in CLOSED_STATUSES:
             self._end(event)
@@ -350,3 +362,17 @@ def case_facts(
     for event in events:
         replay.step(event)
     return replay.finish()
+
+
+def replayed_stage_due(
+    case: CaseRow, events: Sequence[EventRow], *, clock: Clock
+) -> tuple[str, datetime] | None:
+    """The stage and due instant the replay holds after the events: what Case.stage and
+    Case.stage_due_at say for an open case (the check that the replay agrees with
+    cases.deadlines)."""
+    replay = _Replay(case, clock, events[-1].at if events else datetime.min.replace(tzinfo=UTC))
+    for event in events:
+        replay.step(event)
+    if replay.run is None:
+        return None
+    return replay.run.stage, replay.run.due(clock)

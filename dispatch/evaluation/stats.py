@@ -151,8 +151,8 @@ def _chunks(ids: Iterable[int], size: int) -> Iterator[list[int]]:
         yield ordered[i : i + size]
 
 
-def facts_for_cases(case_ids: list[int], *, clock: Clock, now: datetime) -> list[Fact]:
-    """Replay the given cases (two queries) and return their facts."""
+def load_histories(case_ids: list[int]) -> dict[int, tuple[CaseRow, list[EventRow]]]:
+    """The cases' rows and their events in order (two queries)."""
     cases = {
         row[0]: CaseRow(*row)
         for row in Case.objects.filter(pk__in=case_ids).order_by().values_list(*_CASE_FIELDS)
@@ -165,9 +165,14 @@ def facts_for_cases(case_ids: list[int], *, clock: Clock, now: datetime) -> list
     )
     for case_id, *rest in events.iterator(chunk_size=5000):
         by_case[case_id].append(EventRow(*rest))
+    return {case_id: (case, by_case.get(case_id, [])) for case_id, case in cases.items()}
+
+
+def facts_for_cases(case_ids: list[int], *, clock: Clock, now: datetime) -> list[Fact]:
+    """Replay the given cases and return their facts."""
     facts: list[Fact] = []
-    for case_id, case in cases.items():
-        facts.extend(case_facts(case, by_case.get(case_id, []), clock=clock, now=now))
+    for case, events in load_histories(case_ids).values():
+        facts.extend(case_facts(case, events, clock=clock, now=now))
     return facts
 
 
