@@ -122,6 +122,13 @@ class DrilldownCaseSerializer(serializers.Serializer):
     closed_at = serializers.DateTimeField(allow_null=True)
 
 
+class DrilldownPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = DrilldownCaseSerializer(many=True)
+
+
 def _period(p: Period | None) -> dict[str, Any] | None:
     if p is None:
         return None
@@ -228,7 +235,7 @@ class DrilldownView(APIView):
             OpenApiParameter("limit", int, OpenApiParameter.QUERY),
             OpenApiParameter("offset", int, OpenApiParameter.QUERY),
         ],
-        responses={200: DrilldownCaseSerializer(many=True), **_errors(404)},
+        responses={200: DrilldownPageSerializer, **_errors(404)},
         tags=["evaluation"],
     )
     def get(self, request: Request) -> Response:
