@@ -8,6 +8,7 @@ CELERY_BROKER_URL switches it to PostgreSQL/PostGIS and Redis.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -139,6 +140,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "dispatch.notifications.deliver_outbox_task",
         "schedule": NOTIFICATION_SWEEP_SECONDS,
         "options": {"expires": NOTIFICATION_SWEEP_SECONDS},
+    },
+    # Evaluation statistics of the day that just closed (local time); late events of earlier
+    # days are caught by the same run (it re-sums every day whose facts changed).
+    "evaluation-daily-stats": {
+        "task": "dispatch.tasks.rebuild_evaluation_stats_task",
+        "schedule": crontab(hour=0, minute=30),
     },
 }
 

@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+import dispatch.admin_evaluation  # registers the evaluation models
 from dispatch.models import DeadlineAlert, RoutingRule, Supervision, SweepSettings
 
 # The notifications admin lives in its own module; the app works without it.

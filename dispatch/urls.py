@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from dispatch import views
 
@@ -14,4 +14,5 @@ urlpatterns = [
     path("map/", views.live_map, name="map"),
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/read/", views.inbox_read, name="inbox-read"),
+    path("evaluation/", include("dispatch.evaluation.urls")),
 ]

@@ -2,6 +2,7 @@
 
 import contextlib
 
+from dispatch.models.evaluation import *  # noqa: F403
 from dispatch.models.routing import *  # noqa: F403
 from dispatch.models.supervision import *  # noqa: F403
 
