@@ -207,6 +207,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "BuildingUseEnum": "citizens.models.BuildingUse",
+        "DwellingUseEnum": "citizens.models.DwellingUse",
+    },
 }
 
 API_TOKEN_LIFETIME_SECONDS = env.int("API_TOKEN_LIFETIME_SECONDS", default=7 * 24 * 3600)
@@ -256,6 +260,17 @@ AUTH_USER_MODEL = "grids.User"
 # Debian 12 ships GDAL 3.6; the check asks for 3.9 to block GDAL file/network access from
 # malicious spatial references. We only build geometries from GeoJSON we validate ourselves.
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
+
+# --- Personal data ----------------------------------------------------------------------------
+# ID numbers in the population registry are encrypted (Fernet; the first key encrypts, all of
+# them decrypt, so a new key is put first and the old ones kept until rotate_personal_data_keys
+# has run) and found by an HMAC-SHA256 under a separate key. Generate a key with
+# `python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`.
+# Without them, only a development install (DEBUG, or the embedded SpatiaLite one) and the
+# tests derive keys from SECRET_KEY; a production install refuses to start (citizens.apps).
+PERSONAL_DATA_KEYS = env.list("PERSONAL_DATA_KEYS", default=[])
+PERSONAL_DATA_HASH_KEY = env("PERSONAL_DATA_HASH_KEY", default="")
+PERSONAL_DATA_DEV_KEYS = DEBUG or EMBEDDED
 
 # Case photos: the largest upload accepted, in bytes (after that, 413).
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=15 * 1024 * 1024)

@@ -16,3 +16,6 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # Tests that need the after-commit delivery kick turn it on themselves; the others must not
 # leave task messages on the broker.
 NOTIFICATION_KICK_ON_COMMIT = False
+# Tests derive the personal-data keys from SECRET_KEY when the environment gives none, on
+# PostgreSQL too (DEBUG off); production never does (citizens.apps).
+PERSONAL_DATA_DEV_KEYS = True

@@ -274,6 +274,7 @@ def test_there_is_one_demo_account_per_role_with_its_post(seed_output):
         "demo-dispatcher": district,
         "demo-leader": district,
         "demo-admin": district,
+        "demo-auditor": district,
         "demo-street": Region.objects.get(code=FIRST_STREET),
         "demo-community": Region.objects.get(code=FIRST_COMMUNITY),
     }
