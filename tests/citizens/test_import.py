@@ -166,3 +166,42 @@ def test_a_bad_file_fails_in_one_line(
 def test_a_missing_file_fails_in_one_line(db, tmp_path: Path) -> None:
     with pytest.raises(CommandError, match="No such file"):
         _run(str(tmp_path / "nope.csv"), "--kind", "persons")
+
+
+def test_admin_page_checks_then_imports_on_confirmation(
+    registry: Registry, client, settings, tmp_path: Path
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from grids.models import User
+
+    settings.MEDIA_ROOT = tmp_path
+    admin_user = User.objects.create_superuser("root", password="pw-123456!")
+    client.force_login(admin_user)
+    url = "/admin/citizens/building/import/"
+    content = f"name,id_number\nLiu,{id_number(60)}\nBad,123\n".encode()
+    response = client.post(
+        url,
+        {"kind": "persons", "file": SimpleUploadedFile("p.csv", content)},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 200
+    assert response.context["report"].valid == 1
+    assert [(e.row, e.column) for e in response.context["report"].errors] == [(3, "id_number")]
+    assert not Person.objects.filter(name="Liu").exists()
+    token = client.session["citizens_import"]["token"]
+    response = client.post(url, {"confirm": "1", "token": token})
+    assert response.status_code == 302
+    assert Person.objects.filter(name="Liu").exists()
+    assert not list((tmp_path / "registry-imports").iterdir())
+    # The same confirmation twice imports nothing more.
+    client.post(url, {"confirm": "1", "token": token})
+    assert Person.objects.filter(name="Liu").count() == 1
+
+
+def test_staff_without_the_permission_cannot_import(registry: Registry, client) -> None:
+    staff = registry.users["staff_a"]
+    staff.is_staff = True
+    staff.save()
+    client.force_login(staff)
+    assert client.get("/admin/citizens/building/import/").status_code == 403
