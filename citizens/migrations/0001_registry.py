@@ -108,7 +108,7 @@ class Migration(migrations.Migration):
                 ('unit', models.CharField(blank=True, max_length=10, verbose_name='entrance unit')),
                 ('floor', models.SmallIntegerField(verbose_name='floor')),
                 ('room', models.CharField(max_length=20, verbose_name='room')),
-                ('use', models.CharField(choices=[('home', 'Home'), ('shop', 'Shop'), ('office', 'Office'), ('storage', 'Storage'), ('other', 'Other')], max_length=20, verbose_name='use')),
+                ('use', models.CharField(choices=[('home', 'Residence'), ('shop', 'Shop'), ('office', 'Office'), ('storage', 'Storage'), ('other', 'Other')], max_length=20, verbose_name='use')),
                 ('area_m2', models.DecimalField(blank=True, decimal_places=2, max_digits=8, null=True, verbose_name='floor area (m²)')),
                 ('building', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='dwellings', to='citizens.building', verbose_name='building')),
                 ('grid', models.ForeignKey(db_column='grid_code', limit_choices_to={'level': 'grid'}, on_delete=django.db.models.deletion.PROTECT, related_name='dwellings', to='grids.region', to_field='code', verbose_name='grid')),

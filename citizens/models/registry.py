@@ -104,7 +104,7 @@ class Building(models.Model):
 
 
 class DwellingUse(models.TextChoices):
-    HOME = "home", _("Home")
+    HOME = "home", _("Residence")
     SHOP = "shop", _("Shop")
     OFFICE = "office", _("Office")
     STORAGE = "storage", _("Storage")
