@@ -52,6 +52,7 @@ from citizens.selectors import (
     person_find_by_hash,
     person_get_for_user,
     region_chain,
+    registry_jurisdiction,
 )
 
 
@@ -254,8 +255,18 @@ class DwellingDetailView(APIView):
 def _person_detail(
     request: Request, person: Person, *, purpose: str, reason: str, full: bool
 ) -> Response:
-    view = _read(request, [person], purpose=purpose, reason=reason, full=full)[person.pk]
     chain = person_chain(person)
+    jurisdiction = registry_jurisdiction(request.user)
+    via_grids: dict[int, str] = {}
+    if not jurisdiction.covers_region(person.grid_id or ""):
+        # Reached through a dwelling they own here while living elsewhere: log it here.
+        via = next(
+            (link.grid_id for link in chain.links if jurisdiction.covers_region(link.grid_id)), ""
+        )
+        via_grids = {person.pk: via} if via else {}
+    view = _read(request, [person], purpose=purpose, reason=reason, full=full, via_grids=via_grids)[
+        person.pk
+    ]
     body = {
         "person": view.__dict__,
         "dwellings": [

@@ -89,3 +89,21 @@ def test_production_without_keys_refuses_to_start(settings) -> None:
         idnumbers.check_keys()
     settings.PERSONAL_DATA_DEV_KEYS = True
     idnumbers.check_keys()
+
+
+@pytest.mark.django_db
+def test_rotation_command_moves_every_number_to_the_new_key(settings) -> None:
+    from cryptography.fernet import Fernet
+    from django.core.management import call_command
+
+    from citizens.models import Person
+    from citizens.services import person_register
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.PERSONAL_DATA_KEYS = [old]
+    person = person_register(name="甲", id_number="11010519491231002X")
+    settings.PERSONAL_DATA_KEYS = [new, old]
+    call_command("rotate_personal_data_keys", stdout=None)
+    settings.PERSONAL_DATA_KEYS = [new]
+    person = Person.objects.get(pk=person.pk)
+    assert idnumbers.decrypt(person.id_number_encrypted) == "11010519491231002X"

@@ -161,6 +161,9 @@ def test_a_landlord_is_seen_by_both_grids_and_lives_in_his_own(registry: Registr
         ("owner", "B-B"),
     }
     assert body["location"]["grid"]["code"] == GRID_B
+    # The read is logged where it was made: through the flat in grid A.
+    log = PersonAccessLog.objects.get(person=dave)
+    assert (log.grid_code, log.role) == (GRID_A, "community_staff")
     # Erin lives only in grid B: not in community A's view.
     erin = registry.persons["erin"]
     assert (
