@@ -54,6 +54,7 @@ from citizens.selectors import (
     region_chain,
     registry_jurisdiction,
 )
+from grids.selectors import Jurisdiction
 
 
 def _errors(*codes: int) -> dict[int, OpenApiResponse]:
@@ -253,10 +254,15 @@ class DwellingDetailView(APIView):
 
 
 def _person_detail(
-    request: Request, person: Person, *, purpose: str, reason: str, full: bool
+    request: Request,
+    person: Person,
+    *,
+    jurisdiction: Jurisdiction,
+    purpose: str,
+    reason: str,
+    full: bool,
 ) -> Response:
     chain = person_chain(person)
-    jurisdiction = registry_jurisdiction(request.user)
     via_grids: dict[int, str] = {}
     if not jurisdiction.covers_region(person.grid_id or ""):
         # Reached through a dwelling they own here while living elsewhere: log it here.
@@ -297,10 +303,16 @@ class PersonDetailView(APIView):
         responses={200: PersonDetailSerializer, **_errors(400, 403, 404)},
     )
     def get(self, request: Request, person_id: int) -> Response:
-        person = person_get_for_user(request.user, person_id)
+        jurisdiction = registry_jurisdiction(request.user)
+        person = person_get_for_user(request.user, person_id, jurisdiction=jurisdiction)
         query = _reason_query(request)
         return _person_detail(
-            request, person, purpose=ReadPurpose.RECORD, reason=query["reason"], full=query["full"]
+            request,
+            person,
+            jurisdiction=jurisdiction,
+            purpose=ReadPurpose.RECORD,
+            reason=query["reason"],
+            full=query["full"],
         )
 
 
@@ -316,10 +328,14 @@ class PersonLookupView(APIView):
         data = LookupSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         number = idnumbers.normalise(data.validated_data["id_number"])
-        person = person_find_by_hash(request.user, idnumbers.keyed_hash(number))
+        jurisdiction = registry_jurisdiction(request.user)
+        person = person_find_by_hash(
+            request.user, idnumbers.keyed_hash(number), jurisdiction=jurisdiction
+        )
         return _person_detail(
             request,
             person,
+            jurisdiction=jurisdiction,
             purpose=ReadPurpose.LOOKUP,
             reason=data.validated_data["reason"],
             full=data.validated_data["full"],
