@@ -5,6 +5,7 @@ report, and imports the good rows only when confirmed."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -28,9 +29,18 @@ IMPORT_PERMISSION = "citizens.add_person"
 SESSION_KEY = "citizens_import"
 
 
+UNCONFIRMED_TTL_SECONDS = 24 * 3600
+
+
 def import_dir() -> Path:
-    folder = Path(settings.MEDIA_ROOT) / "registry-imports"
+    """The waiting folder, cleared of uploads nobody confirmed within a day (personal data
+    must not linger on disk)."""
+    folder = Path(settings.REGISTRY_IMPORT_DIR)
     folder.mkdir(parents=True, exist_ok=True)
+    cutoff = time.time() - UNCONFIRMED_TTL_SECONDS
+    for stale in folder.iterdir():
+        if stale.is_file() and stale.stat().st_mtime < cutoff:
+            stale.unlink(missing_ok=True)
     return folder
 
 

@@ -271,6 +271,9 @@ SILENCED_SYSTEM_CHECKS = ["gis.W001"]
 PERSONAL_DATA_KEYS = env.list("PERSONAL_DATA_KEYS", default=[])
 PERSONAL_DATA_HASH_KEY = env("PERSONAL_DATA_HASH_KEY", default="")
 PERSONAL_DATA_DEV_KEYS = DEBUG or EMBEDDED
+# Registry files uploaded in the admin wait here between the check and the confirmation; not
+# under MEDIA_ROOT, which DEBUG serves. Files left unconfirmed are removed after a day.
+REGISTRY_IMPORT_DIR = env.path("REGISTRY_IMPORT_DIR", default=VAR_DIR / "registry-imports")
 
 # Case photos: the largest upload accepted, in bytes (after that, 413).
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=15 * 1024 * 1024)

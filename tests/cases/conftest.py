@@ -116,7 +116,6 @@ def world(district, make_user) -> World:
         ),
         Role.DISTRICT_LEADER: make_user(Role.DISTRICT_LEADER, region=d, username="leader"),
         Role.ADMINISTRATOR: make_user(Role.ADMINISTRATOR, region=d, username="admin"),
-        Role.AUDITOR: make_user(Role.AUDITOR, region=d, username="auditor"),
     }
     return World(district, department, street_office, item, natural_item, users)
 

@@ -175,7 +175,7 @@ def test_admin_page_checks_then_imports_on_confirmation(
 
     from grids.models import User
 
-    settings.MEDIA_ROOT = tmp_path
+    settings.REGISTRY_IMPORT_DIR = tmp_path / "registry-imports"
     admin_user = User.objects.create_superuser("root", password="pw-123456!")
     client.force_login(admin_user)
     url = "/admin/citizens/building/import/"
@@ -205,3 +205,19 @@ def test_staff_without_the_permission_cannot_import(registry: Registry, client) 
     staff.save()
     client.force_login(staff)
     assert client.get("/admin/citizens/building/import/").status_code == 403
+
+
+def test_unconfirmed_uploads_are_removed_after_a_day(settings, tmp_path: Path) -> None:
+    import os
+    import time
+
+    from citizens.admin import import_dir
+
+    settings.REGISTRY_IMPORT_DIR = tmp_path
+    old, fresh = tmp_path / "old.csv", tmp_path / "fresh.csv"
+    old.write_text("name,id_number\n")
+    fresh.write_text("name,id_number\n")
+    two_days_ago = time.time() - 2 * 24 * 3600
+    os.utime(old, (two_days_ago, two_days_ago))
+    import_dir()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fresh.csv"]

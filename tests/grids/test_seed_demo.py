@@ -300,7 +300,7 @@ def test_the_demo_inspector_holds_one_post_per_unit_grid_of_the_first_community(
 
 def test_only_the_demo_admin_is_staff_and_all_log_in_with_the_demo_password(seed_output):
     users = User.objects.filter(username__in=[account.username for account in DEMO_ACCOUNTS])
-    assert users.count() == 9
+    assert users.count() == len(DEMO_ACCOUNTS) == 10
     assert list(users.filter(is_staff=True).values_list("username", flat=True)) == ["demo-admin"]
     assert users.get(username="demo-admin").is_superuser
     # All share one hash (see _write_accounts), so checking one checks them all.
