@@ -39,6 +39,7 @@ from citizens.models import (
     DwellingUse,
     Occupancy,
     OccupancyRole,
+    Organisation,
     Parcel,
     Person,
     PersonKeyGroup,
@@ -56,6 +57,11 @@ VACANT = 0.08
 DISABLED_RATE = 0.018
 UNDER_CARE_RATE = 0.012
 ELDERLY_AGE = 60
+SHOP_LET = 0.7  # ground-floor shops with a business in them
+SHOP_KINDS = (
+    ("个体工商户", "便利店"), ("个体工商户", "餐馆"), ("个体工商户", "理发店"),
+    ("有限责任公司", "商贸有限公司"), ("个体工商户", "药店"), ("个体工商户", "干洗店"),
+)  # fmt: skip
 M_PER_DEG_LAT = 111_000.0
 SURNAMES = (
     "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
@@ -87,6 +93,7 @@ class Summary:
     persons: int = 0
     links: int = 0
     key_group_members: int = 0
+    organisations: int = 0
     seconds: float = 0.0
 
     def lines(self) -> list[str]:
@@ -94,7 +101,7 @@ class Summary:
             f"{self.grids} grids: {self.parcels} parcels, {self.buildings} buildings, "
             f"{self.dwellings} dwellings",
             f"{self.persons} persons, {self.links} dwelling links, "
-            f"{self.key_group_members} key-group memberships",
+            f"{self.key_group_members} key-group memberships, {self.organisations} organisations",
             f"done in {self.seconds:.1f} s",
         ]
 
@@ -107,6 +114,7 @@ class Summary:
             + self.persons
             + self.links
             + self.key_group_members
+            + self.organisations
         )
 
 
@@ -118,6 +126,7 @@ class _Rows:
     persons: list[dict[str, Any]] = field(default_factory=list)
     links: list[dict[str, Any]] = field(default_factory=list)
     tags: list[dict[str, Any]] = field(default_factory=list)
+    organisations: list[dict[str, Any]] = field(default_factory=list)
 
 
 class PopulationExistsError(Exception):
@@ -136,7 +145,15 @@ class _Generator:
         self.rows = _Rows()
         self.ids = {
             model: _next_id(model)
-            for model in (Parcel, Building, Dwelling, Person, Occupancy, PersonKeyGroup)
+            for model in (
+                Parcel,
+                Building,
+                Dwelling,
+                Person,
+                Occupancy,
+                PersonKeyGroup,
+                Organisation,
+            )
         }
         self.sequences: dict[tuple[str, date, str], int] = {}
         self.now = timezone.now()
@@ -207,9 +224,29 @@ class _Generator:
                         )
                         if use == DwellingUse.HOME:
                             homes.append((dwelling_id, building_id, address))
+                        elif self.rnd.random() < SHOP_LET:
+                            self._organisation(code, building_id, dwelling_id)
         self._parcels(code, shape, buildings)
         self.rnd.shuffle(homes)
         return homes[:households]
+
+    def _organisation(self, code: str, building_id: int, dwelling_id: int) -> None:
+        org_id = self._id(Organisation)
+        kind, suffix = self.rnd.choice(SHOP_KINDS)
+        self.rows.organisations.append(
+            {
+                "id": org_id,
+                # 统一社会信用代码: 2 registration kind + 6 region + 10 serial (illustrative).
+                "credit_code": f"92{code[:6]}{org_id:010d}",
+                "name": f"{self.rnd.choice(SURNAMES)}记{suffix}",
+                "kind": kind,
+                "building_id": building_id,
+                "dwelling_id": dwelling_id,
+                "representative": self.rnd.choice(SURNAMES) + self.rnd.choice(GIVEN),
+                "phone": "",
+                "grid_id": code,
+            }
+        )
 
     def _place(self, shape: Any, dx: float, dy: float) -> ShapelyPolygon:
         """A footprint inside the grid (tried a few times; else at a point inside it)."""
@@ -375,6 +412,7 @@ _TABLES: tuple[tuple[type[Model], str], ...] = (
     (Person, "persons"),
     (Occupancy, "links"),
     (PersonKeyGroup, "tags"),
+    (Organisation, "organisations"),
 )
 
 
@@ -466,6 +504,7 @@ def generate_population(
         persons=len(rows.persons),
         links=len(rows.links),
         key_group_members=len(rows.tags),
+        organisations=len(rows.organisations),
         seconds=time.perf_counter() - started,
     )
     return summary

@@ -6,7 +6,14 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from citizens.models import Building, Dwelling, Parcel, PersonAccessLog, ReadPurpose
+from citizens.models import (
+    Building,
+    Dwelling,
+    Organisation,
+    Parcel,
+    PersonAccessLog,
+    ReadPurpose,
+)
 
 
 class ReasonQuerySerializer(serializers.Serializer):
@@ -81,6 +88,12 @@ class BuildingRowSerializer(BuildingRefSerializer):
         fields = [*BuildingRefSerializer.Meta.fields, "floors", "use", "dwelling_count"]
 
 
+class OrganisationRowSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Organisation
+        fields = ["id", "credit_code", "name", "kind", "dwelling_id", "representative"]
+
+
 class ParcelDetailSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     code = serializers.CharField()
@@ -100,6 +113,7 @@ class BuildingDetailSerializer(serializers.Serializer):
     parcel = ParcelRefSerializer(allow_null=True)
     location = serializers.DictField(child=RegistryRegionSerializer(allow_null=True))
     dwellings = DwellingRowSerializer(many=True)
+    organisations = OrganisationRowSerializer(many=True)
 
 
 class LinkOutSerializer(serializers.Serializer):

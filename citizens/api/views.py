@@ -188,7 +188,8 @@ class ParcelResidentsView(_LoggedLinksView):
     )
 )
 class BuildingDetailView(APIView):
-    """A building, its dwellings with how many people each has, its parcel and its grid chain."""
+    """A building, its dwellings with how many people each has, the organisations in it, its
+    parcel and its grid chain."""
 
     def get(self, request: Request, building_id: int) -> Response:
         building = building_get_for_user(request.user, building_id)
@@ -201,6 +202,7 @@ class BuildingDetailView(APIView):
             "parcel": building.parcel,
             "location": _location(building.grid_id),
             "dwellings": building_dwellings(building),
+            "organisations": building.organisations.order_by("credit_code"),
         }
         return Response(BuildingDetailSerializer(body).data)
 

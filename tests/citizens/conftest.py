@@ -19,7 +19,15 @@ from django.contrib.auth.models import Permission
 from django.contrib.gis.geos import Polygon
 
 from citizens import idnumbers
-from citizens.models import Building, Dwelling, DwellingUse, KeyGroup, Parcel, Person
+from citizens.models import (
+    Building,
+    Dwelling,
+    DwellingUse,
+    KeyGroup,
+    Organisation,
+    Parcel,
+    Person,
+)
 from citizens.services import (
     building_create,
     dwelling_create,
@@ -90,6 +98,13 @@ def registry(district, make_user) -> Registry:
     occupancy_link(person=persons["dave"], dwelling=d102, role="owner", lives_here=False)
     occupancy_link(person=persons["erin"], dwelling=d201, role="resident")
     key_group_tag(person=persons["carol"], group=groups["elderly_alone"])
+    Organisation.objects.create(
+        credit_code="91370203MA3C000001",
+        name="甲便利店",
+        building=building_a,
+        dwelling=d102,
+        grid_id=building_a.grid_id,
+    )
 
     whole = Permission.objects.get(codename="view_full_id_number")
     staff_a = make_user(Role.COMMUNITY_STAFF, region=district[COMMUNITY_A], username="staff-a")

@@ -10,7 +10,14 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from citizens import idnumbers
-from citizens.models import Building, Dwelling, Occupancy, Person, PersonKeyGroup
+from citizens.models import (
+    Building,
+    Dwelling,
+    Occupancy,
+    Organisation,
+    Person,
+    PersonKeyGroup,
+)
 from citizens.population import generate_population
 from grids.models import Region
 
@@ -28,6 +35,11 @@ def test_a_small_population_is_realistic_and_consistent(district) -> None:
         assert grids[building.grid_id].contains(building.footprint.point_on_surface)
         assert building.parcel_id is not None
     assert not Dwelling.objects.exclude(grid_id__in=grids).exists()
+    # Businesses sit in ground-floor shops of their building.
+    assert summary.organisations == Organisation.objects.count() > 0
+    for organisation in Organisation.objects.select_related("dwelling")[:20]:
+        assert organisation.dwelling.building_id == organisation.building_id
+        assert (organisation.dwelling.use, organisation.dwelling.floor) == ("shop", 1)
     # Households of 1 to 5 living in one dwelling each (the owner may live elsewhere).
     sizes = Counter(
         Occupancy.objects.filter(role__in=["resident", "tenant"]).values_list(
@@ -55,6 +67,7 @@ def test_the_same_seed_gives_the_same_population(district) -> None:
     generate_population(persons=200, seed=3, region_prefix="370203001")
     first = list(Person.objects.order_by("pk").values_list("name", "birth_date", "id_number_hash"))
     Occupancy.objects.all().delete()
+    Organisation.objects.all().delete()
     PersonKeyGroup.objects.all().delete()
     Person.objects.all().delete()
     Dwelling.objects.all().delete()

@@ -35,6 +35,9 @@ def test_building_shows_dwellings_and_residents(registry: Registry) -> None:
     assert [(d["room"], d["people"]) for d in detail["dwellings"]] == [("101", 2), ("102", 2)]
     assert detail["location"]["community"]["code"] == COMMUNITY_A
     assert detail["parcel"]["code"] == "P-A"
+    assert [(o["name"], o["dwelling_id"]) for o in detail["organisations"]] == [
+        ("甲便利店", registry.d102.pk)
+    ]
     url = f"/api/v1/registry/buildings/{registry.building_a.pk}/residents/"
     rows = _get(staff, url).json()["results"]
     assert {(r["dwelling"]["room"], r["role"], r["person"]["name"]) for r in rows} == {
