@@ -42,6 +42,7 @@ from citizens.models import (  # noqa: E402
     Building,
     Dwelling,
     Occupancy,
+    Organisation,
     Parcel,
     Person,
     PersonAccessLog,
@@ -91,7 +92,7 @@ def main() -> None:
     print(f"backend: {connection.vendor}; load average before: {os.getloadavg()}")
     counts = {
         model.__name__: model.objects.count()
-        for model in (Parcel, Building, Dwelling, Person, Occupancy, PersonKeyGroup)
+        for model in (Parcel, Building, Dwelling, Person, Occupancy, PersonKeyGroup, Organisation)
     }
     print("rows:", counts, "total:", sum(counts.values()))
     user = User.objects.get(username=args.user)
