@@ -41,7 +41,8 @@ class PersonView:
     id: int
     name: str
     sex: str
-    birth_date: date | None
+    birth_date: date | None  # None when masked: with it the masked number is whole again
+    age: int | None
     id_number: str
     phone: str
     registered_address: str
@@ -204,13 +205,21 @@ def _log(
         cursor.execute(sql, params)
 
 
+def _age(born: date | None) -> int | None:
+    if born is None:
+        return None
+    today = timezone.localdate()
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
 def _view(person: Person, *, full: bool, groups: list[str]) -> PersonView:
     number = idnumbers.decrypt(person.id_number_encrypted)
     return PersonView(
         id=person.pk,
         name=person.name,
         sex=person.sex,
-        birth_date=person.birth_date,
+        birth_date=person.birth_date if full else None,
+        age=_age(person.birth_date),
         id_number=number if full else idnumbers.mask(number),
         phone=person.phone if full else mask_phone(person.phone),
         registered_address=person.registered_address,

@@ -44,7 +44,11 @@ class PersonOutSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     sex = serializers.CharField()
-    birth_date = serializers.DateField(allow_null=True)
+    birth_date = serializers.DateField(
+        allow_null=True,
+        help_text=_("Only with the ID number whole (the masked digits are the birth date)."),
+    )
+    age = serializers.IntegerField(allow_null=True)
     id_number = serializers.CharField(help_text=_("Masked (first 6 and last 4) unless whole."))
     phone = serializers.CharField()
     registered_address = serializers.CharField()

@@ -82,6 +82,9 @@ def test_id_number_is_masked_for_staff_without_the_permission(registry: Registry
     assert person["id_number"] == f"{number[:6]}********{number[-4:]}"
     assert person["phone"] == "138****5678"
     assert person["masked"] is True
+    # The birth date is the masked middle of the number: shown as an age only.
+    assert person["birth_date"] is None
+    assert person["age"] >= 50
     assert _get(registry.users["staff_a"], url, full="true").status_code == 403
 
 
@@ -94,6 +97,7 @@ def test_community_staff_with_the_permission_see_it_whole(registry: Registry) ->
         "13812345678",
         False,
     )
+    assert person["birth_date"] == "1975-03-02"
     log = PersonAccessLog.objects.get(user=registry.users["trusted_a"])
     assert (log.full, log.role, log.grid_code) == (True, "community_staff", GRID_A)
 
