@@ -33,6 +33,7 @@ from citizens.api.serializers import (
     PersonOutSerializer,
     ReasonQuerySerializer,
 )
+from citizens.errors import InvalidInput
 from citizens.models import Occupancy, Person, PersonAccessLog, ReadPurpose
 from citizens.selectors import (
     access_log_for_user,
@@ -329,7 +330,10 @@ class PersonLookupView(APIView):
     def post(self, request: Request) -> Response:
         data = LookupSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        number = idnumbers.normalise(data.validated_data["id_number"])
+        try:
+            number = idnumbers.parse(data.validated_data["id_number"]).number
+        except idnumbers.IdNumberError as exc:
+            raise InvalidInput(str(exc), field_errors={"id_number": [str(exc)]}) from None
         jurisdiction = registry_jurisdiction(request.user)
         person = person_find_by_hash(
             request.user, idnumbers.keyed_hash(number), jurisdiction=jurisdiction

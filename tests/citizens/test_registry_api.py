@@ -196,6 +196,13 @@ def test_lookup_by_id_number_finds_the_person_in_the_jurisdiction(registry: Regi
         "/api/v1/registry/persons/lookup/", {"id_number": number, "reason": "核查"}, format="json"
     )
     assert foreign.status_code == 404
+    wrong = client.post(
+        "/api/v1/registry/persons/lookup/",
+        {"id_number": number[:-1] + ("1" if number[-1] != "1" else "2"), "reason": "核查"},
+        format="json",
+    )
+    assert wrong.status_code == 400
+    assert wrong.json()["errors"]["id_number"] == ["The ID number's check digit is wrong."]
 
 
 def test_key_groups_are_listed_per_grid(registry: Registry) -> None:
