@@ -1,8 +1,27 @@
-"""Errors of the citizens' services, in the cases' error family (the API maps them)."""
+"""Errors of the citizens' services, in the cases' error family (one error body in the API).
+
+A registry record outside the user's jurisdiction is a 404 like a case outside it.
+"""
 
 from __future__ import annotations
 
-from cases.errors import CaseError
+from cases.errors import CaseError, InvalidInput, NotPermitted
+
+__all__ = [
+    "AlreadyRegistered",
+    "InvalidCredentials",
+    "InvalidInput",
+    "NotPermitted",
+    "PhotoTooLarge",
+    "RecordNotFound",
+    "SmsUnavailable",
+    "TooManyRequests",
+]
+
+
+class RecordNotFound(CaseError):
+    code = "not_found"
+    http_status = 404
 
 
 class TooManyRequests(CaseError):

@@ -226,6 +226,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "BuildingUseEnum": "citizens.models.BuildingUse",
+        "DwellingUseEnum": "citizens.models.DwellingUse",
+    },
 }
 
 API_TOKEN_LIFETIME_SECONDS = env.int("API_TOKEN_LIFETIME_SECONDS", default=7 * 24 * 3600)
@@ -278,6 +282,19 @@ SILENCED_SYSTEM_CHECKS = ["gis.W001"]
 
 # Emergency linkage: an inspector whose latest GPS fix is older than this is not on duty.
 EMERGENCY_INSPECTOR_FRESH_MINUTES = env.int("EMERGENCY_INSPECTOR_FRESH_MINUTES", default=30)
+# --- Personal data ----------------------------------------------------------------------------
+# ID numbers in the population registry are encrypted (Fernet; the first key encrypts, all of
+# them decrypt, so a new key is put first and the old ones kept until rotate_personal_data_keys
+# has run) and found by an HMAC-SHA256 under a separate key. Generate a key with
+# `python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`.
+# Without them, only a development install (DEBUG, or the embedded SpatiaLite one) and the
+# tests derive keys from SECRET_KEY; a production install refuses to start (citizens.apps).
+PERSONAL_DATA_KEYS = env.list("PERSONAL_DATA_KEYS", default=[])
+PERSONAL_DATA_HASH_KEY = env("PERSONAL_DATA_HASH_KEY", default="")
+PERSONAL_DATA_DEV_KEYS = DEBUG or EMBEDDED
+# Registry files uploaded in the admin wait here between the check and the confirmation; not
+# under MEDIA_ROOT, which DEBUG serves. Files left unconfirmed are removed after a day.
+REGISTRY_IMPORT_DIR = env.path("REGISTRY_IMPORT_DIR", default=VAR_DIR / "registry-imports")
 
 # Case photos: the largest upload accepted, in bytes (after that, 413).
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=15 * 1024 * 1024)

@@ -18,3 +18,6 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 NOTIFICATION_KICK_ON_COMMIT = False
 # One-time codes are read from citizens.sms.outbox.
 CITIZEN_SMS_BACKEND = "citizens.sms.LocmemSmsBackend"
+# Tests derive the personal-data keys from SECRET_KEY when the environment gives none, on
+# PostgreSQL too (DEBUG off); production never does (citizens.apps).
+PERSONAL_DATA_DEV_KEYS = True

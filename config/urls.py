@@ -21,6 +21,7 @@ urlpatterns = [
     path("api/v1/citizen/", include("citizens.api.urls")),
     path("open311/", include("citizens.open311.urls")),
     path("api/v1/evaluation/", include("dispatch.evaluation.api_urls")),
+    path("api/v1/", include("citizens.api.registry_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api-auth/", include("rest_framework.urls")),

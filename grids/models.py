@@ -163,6 +163,8 @@ class Role(models.TextChoices):
     COMMUNITY_STAFF = "community_staff", _("Community staff")
     DISTRICT_LEADER = "district_leader", _("District leader")
     ADMINISTRATOR = "administrator", _("Administrator")
+    # Reads the personal-data access logs of their region; handles no cases.
+    AUDITOR = "auditor", _("Auditor")
 
 
 class InspectorType(models.TextChoices):

@@ -132,6 +132,9 @@ class Jurisdiction:
     # Regions a unit's handlers may view on the map (the unit's own region subtree); it
     # does not widen which cases they see.
     map_region_codes: frozenset[str] = field(default_factory=frozenset)
+    # Regions whose personal-data access logs an auditor reads; an auditor's post grants
+    # nothing else (no cases, no persons).
+    audit_region_codes: frozenset[str] = field(default_factory=frozenset)
 
     def covers_region(self, code: str) -> bool:
         return self.everything or any(code.startswith(root) for root in self.region_codes)
@@ -175,7 +178,8 @@ def jurisdiction_for_user(user: AbstractBaseUser | AnonymousUser) -> Jurisdictio
     - inspectors: their grids; community staff: their community; street officers: their
       street and its street office; intake operators, shift supervisors and dispatchers:
       the subtree of the command centre they sit in (district or street);
-    - unit handlers: their unit (and its region for the map).
+    - unit handlers: their unit (and its region for the map);
+    - auditors: nothing but the access logs of their region (audit_region_codes).
     """
     if not user.is_authenticated or not user.is_active:
         return NO_JURISDICTION
@@ -188,8 +192,11 @@ def jurisdiction_for_user(user: AbstractBaseUser | AnonymousUser) -> Jurisdictio
     region_codes: set[str] = set()
     unit_ids: set[int] = set()
     map_codes: set[str] = set()
+    audit_codes: set[str] = set()
     for post in posts:
-        if post.role == Role.UNIT_HANDLER and post.unit is not None:
+        if post.role == Role.AUDITOR and post.region is not None:
+            audit_codes.add(post.region.code)
+        elif post.role == Role.UNIT_HANDLER and post.unit is not None:
             unit_ids.add(post.unit.pk)
             map_codes.add(post.unit.region.code)
         elif post.region is not None:
@@ -210,6 +217,7 @@ def jurisdiction_for_user(user: AbstractBaseUser | AnonymousUser) -> Jurisdictio
         unit_ids=frozenset(unit_ids),
         roles=roles,
         map_region_codes=frozenset(map_codes),
+        audit_region_codes=frozenset(audit_codes),
     )
 
 

@@ -7,10 +7,9 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
 
-    initial = True
-
     dependencies = [
         ('cases', '0005_list_indexes_and_leaner_events'),
+        ('citizens', '0001_registry'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -77,6 +77,7 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount("demo-community", Role.COMMUNITY_STAFF, "first_community", "社区工作人员"),
     DemoAccount("demo-leader", Role.DISTRICT_LEADER, "district", "区领导"),
     DemoAccount("demo-admin", Role.ADMINISTRATOR, "district", "系统管理员"),
+    DemoAccount("demo-auditor", Role.AUDITOR, "district", "审计员"),
 )
 
 
@@ -139,7 +140,7 @@ def seed_demo(
 ) -> SeedSummary:
     """Load (or reload) district 370203 with its streets, communities, grids, units and assets.
 
-    With `accounts`, also the nine demo logins (one per role); a production install refuses
+    With `accounts`, also the ten demo logins (one per role); a production install refuses
     them unless `force_demo_accounts`. Everything is written in one transaction.
     """
     if accounts and is_production_install() and not force_demo_accounts:

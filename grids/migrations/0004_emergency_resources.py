@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('grids', '0002_patrol_tracks'),
+        ('grids', '0003_auditor_role'),
     ]
 
     operations = [

@@ -11,7 +11,8 @@ from grids.models import Role
 from tests.cases.conftest import OTHER_GRID_POINT, World, put_in_state
 from tests.cases.conftest import world as world  # the fixture, shared
 
-STAFF_ROLES = list(Role.values)
+# The auditor reads access logs and handles no cases: tested on its own below.
+STAFF_ROLES = [role for role in Role.values if role != Role.AUDITOR]
 
 
 def _client_for(user: object) -> Client:
@@ -59,6 +60,14 @@ def test_every_role_gets_a_home_page_map_and_case_page(world: World, role: str) 
     assert client.get(reverse("dispatch:map")).status_code == 200
     if role != Role.UNIT_HANDLER:  # a unit sees a case only once it is dispatched to it
         assert client.get(reverse("dispatch:case", args=[case.pk])).status_code == 200
+
+
+def test_auditor_gets_a_home_page_but_no_case(world: World, make_user) -> None:
+    auditor = make_user(Role.AUDITOR, region=world.regions["370203"])
+    case = world.report()
+    client = _client_for(auditor)
+    assert client.get(reverse("dispatch:home")).status_code == 200
+    assert client.get(reverse("dispatch:case", args=[case.pk])).status_code == 404
 
 
 def test_intake_operator_sees_a_new_report_in_the_intake_queue(world: World) -> None:

@@ -274,6 +274,7 @@ def test_there_is_one_demo_account_per_role_with_its_post(seed_output):
         "demo-dispatcher": district,
         "demo-leader": district,
         "demo-admin": district,
+        "demo-auditor": district,
         "demo-street": Region.objects.get(code=FIRST_STREET),
         "demo-community": Region.objects.get(code=FIRST_COMMUNITY),
     }
@@ -299,7 +300,7 @@ def test_the_demo_inspector_holds_one_post_per_unit_grid_of_the_first_community(
 
 def test_only_the_demo_admin_is_staff_and_all_log_in_with_the_demo_password(seed_output):
     users = User.objects.filter(username__in=[account.username for account in DEMO_ACCOUNTS])
-    assert users.count() == 9
+    assert users.count() == len(DEMO_ACCOUNTS) == 10
     assert list(users.filter(is_staff=True).values_list("username", flat=True)) == ["demo-admin"]
     assert users.get(username="demo-admin").is_superuser
     # All share one hash (see _write_accounts), so checking one checks them all.
