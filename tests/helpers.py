@@ -12,11 +12,12 @@ from rest_framework.test import APIClient
 from cases.api.auth import token_issue
 
 
-def client_for(user: Any) -> APIClient:
-    """An API client holding a fresh token for the user, reading messages in English."""
+def client_for(user: Any, language: str = "en") -> APIClient:
+    """An API client holding a fresh token for the user, reading messages in English (or in
+    the language given)."""
     client = APIClient()
     client.credentials(
-        HTTP_AUTHORIZATION=f"Token {token_issue(user=user).token}", HTTP_ACCEPT_LANGUAGE="en"
+        HTTP_AUTHORIZATION=f"Token {token_issue(user=user).token}", HTTP_ACCEPT_LANGUAGE=language
     )
     return client
 

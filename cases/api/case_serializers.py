@@ -458,11 +458,21 @@ class ActionHintSerializer(serializers.Serializer):
     action = serializers.CharField()
     label = serializers.CharField()
     needs_note = serializers.BooleanField()
+    photos = serializers.BooleanField(help_text=_("Whether photos belong with this action."))
     payload_fields = PayloadFieldSerializer(many=True)
 
 
 def _field(name: str, type_: str, help_text: Any, required: bool = True) -> dict[str, Any]:
-    return {"name": name, "type": type_, "required": required, "help": str(help_text)}
+    # help_text stays lazy: it is translated per request, in the reader's language.
+    return {"name": name, "type": type_, "required": required, "help": help_text}
+
+
+def _translated(spec: dict[str, Any]) -> dict[str, Any]:
+    """A payload field hint with its words in the active language."""
+    field = {**spec, "help": str(spec["help"])}
+    if "choices" in spec:
+        field["choices"] = [{**c, "label": str(c["label"])} for c in spec["choices"]]
+    return field
 
 
 # The payload each action's handler reads (cases/handlers.py), as hints for clients.
@@ -484,7 +494,7 @@ PAYLOAD_FIELDS: dict[str, list[dict[str, Any]]] = {
         _field("value", "number", _("How much more time (at most 1000).")),
         {
             **_field("unit", "string", _("The unit of the extra time.")),
-            "choices": [{"value": v, "label": str(lbl)} for v, lbl in LimitUnit.choices],
+            "choices": [{"value": v, "label": lbl} for v, lbl in LimitUnit.choices],
         },
     ],
     Action.CLOSE_EXCEPTIONALLY: [
@@ -503,6 +513,11 @@ PAYLOAD_FIELDS: dict[str, list[dict[str, Any]]] = {
 }
 # Feedback's handler insists on a note (how it was handled) though the table does not.
 NOTE_REQUIRED = frozenset({Action.FEEDBACK})
+# The actions whose record is a photo of the site: the handling, the verification, the check.
+# (The actions endpoint takes photos with any action; these are the ones a form offers them on.)
+PHOTO_ACTIONS = frozenset(
+    {Action.SELF_HANDLE, Action.VERIFY, Action.FEEDBACK, Action.CHECK_PASS, Action.CHECK_FAIL}
+)
 
 
 def _units() -> QuerySet[Unit]:
@@ -517,7 +532,7 @@ def action_hints(case: Case, rows: list[Transition]) -> list[dict[str, Any]]:
     """
     hints = []
     for row in rows:
-        fields = [dict(f) for f in PAYLOAD_FIELDS.get(row.action, [])]
+        fields = [_translated(f) for f in PAYLOAD_FIELDS.get(row.action, [])]
         if row.action is Action.SEND_VERIFY:
             # "" sends it to the whole grid (the field is left out of the payload).
             fields[0]["choices"] = [
@@ -539,6 +554,7 @@ def action_hints(case: Case, rows: list[Transition]) -> list[dict[str, Any]]:
                 "action": str(row.action),
                 "label": str(row.label),
                 "needs_note": row.note_required or row.action in NOTE_REQUIRED,
+                "photos": row.action in PHOTO_ACTIONS,
                 "payload_fields": fields,
             }
         )

@@ -124,7 +124,7 @@
       '<form class="action" data-action="' + W.esc(a.action) + '">' +
       a.payload_fields.map(fieldInput).join("") +
       (a.needs_note ? '<label>' + W.esc(T.note) + ' <textarea name="note" rows="2" required></textarea></label>' : "") +
-      '<label class="photos-input">' + W.esc(T.photos) + ' <input type="file" name="photos" accept="image/jpeg,image/png,image/webp" multiple></label>' +
+      (a.photos ? '<label class="photos-input">' + W.esc(T.photos) + ' <input type="file" name="photos" accept="image/jpeg,image/png,image/webp" multiple></label>' : "") +
       '<button type="submit" data-testid="action-' + W.esc(a.action) + '">' + W.esc(a.label) + "</button></form>").join("");
     for (const form of box.querySelectorAll("form.action")) form.addEventListener("submit", submit);
   }

@@ -319,6 +319,30 @@ def test_the_actions_endpoint_lists_what_the_user_may_do_now(world):
     assert "file" not in names
 
 
+@pytest.mark.parametrize(
+    ("language", "help_text", "unit_label"),
+    [
+        ("zh-hans", "与本案件重复的在办案件。", "工作日"),
+        ("en", "The open case this one duplicates.", "working days"),
+    ],
+)
+def test_action_hints_speak_the_readers_language(world, language, help_text, unit_label):
+    """The hints are translated per request, not frozen in the language the module loaded in."""
+    case = world.report()
+    url = f"/api/v1/cases/{case.pk}/actions/"
+    response = client_for(world.users[Role.INTAKE_OPERATOR], language).get(url)
+    hints = {h["action"]: h for h in response.json()}
+    assert hints["mark_duplicate"]["payload_fields"][0]["help"] == help_text
+    assert hints["register"]["photos"] is False
+    handling = put_in_state(world.report(), Status.HANDLING, handling_unit=world.department)
+    url = f"/api/v1/cases/{handling.pk}/actions/"
+    response = client_for(world.users[Role.UNIT_HANDLER], language).get(url)
+    hints = {h["action"]: h for h in response.json()}
+    assert hints["feedback"]["photos"] is True
+    unit_choices = hints["request_extension"]["payload_fields"][1]["choices"]
+    assert unit_label in {choice["label"] for choice in unit_choices}
+
+
 def test_the_dispatch_hint_lists_the_units_and_suggests_the_items_unit(world):
     case = put_in_state(world.report(), Status.FILED)
     hints = as_role(world, Role.DISPATCHER).get(f"/api/v1/cases/{case.pk}/actions/").json()
