@@ -14,7 +14,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cases.admin import ReadOnlyMixin
-from citizens.importer import ImportFileError, registry_import
+from citizens.import_jobs import import_job_get, import_job_start
 from citizens.models import Building, Dwelling, KeyGroup, Organisation, Parcel, PersonAccessLog
 
 IMPORT_PERMISSION = "citizens.add_person"
@@ -89,11 +89,24 @@ class BuildingAdmin(ReadOnlyMixin, admin.ModelAdmin):
                 self.admin_site.admin_view(self.import_view),
                 name="citizens_registry_import",
             ),
+            path(
+                "import/status/",
+                self.admin_site.admin_view(self.import_status),
+                name="citizens_registry_import_status",
+            ),
             *super().get_urls(),
         ]
 
+    def _pending(self, request: HttpRequest) -> dict[str, Any] | None:
+        """The job this session uploaded, if it is still known."""
+        pending = request.session.get(SESSION_KEY)
+        if not pending:
+            return None
+        return import_job_get(pending["token"])
+
     def import_view(self, request: HttpRequest) -> HttpResponse:
-        """Step 1: upload and check (nothing written). Step 2: confirm, import the good rows."""
+        """Step 1: upload; the check runs as a job with a progress bar (nothing written).
+        Step 2: the report, and on confirmation the import of the good rows, also a job."""
         if not request.user.has_perm(IMPORT_PERMISSION):
             raise PermissionDenied
         context: dict[str, Any] = {
@@ -107,51 +120,57 @@ class BuildingAdmin(ReadOnlyMixin, admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
             suffix = Path(upload.name).suffix.lower()
-            token = uuid.uuid4().hex
-            stored = import_dir() / f"{token}{suffix}"
-            with stored.open("wb") as out:
-                for chunk in upload.chunks():
-                    out.write(chunk)
-            try:
-                with stored.open("rb") as data:
-                    report = registry_import(
-                        kind=form.cleaned_data["kind"], data=data, filename=upload.name
-                    )
-            except ImportFileError as exc:
-                stored.unlink(missing_ok=True)
-                form.add_error("file", str(exc))
+            if suffix not in (".csv", ".xlsx"):
+                form.add_error("file", _("A .csv or .xlsx file, please."))
             else:
-                request.session[SESSION_KEY] = {
-                    "token": token,
-                    "suffix": suffix,
-                    "kind": form.cleaned_data["kind"],
-                    "name": upload.name,
-                }
-                context["report"] = report
-                context["errors_shown"] = report.errors[:500]
-        context["form"] = form
+                token = uuid.uuid4().hex
+                stored = import_dir() / f"{token}{suffix}"
+                with stored.open("wb") as out:
+                    for chunk in upload.chunks():
+                        out.write(chunk)
+                request.session[SESSION_KEY] = {"token": token}
+                import_job_start(
+                    token=token,
+                    kind=form.cleaned_data["kind"],
+                    suffix=suffix,
+                    name=upload.name,
+                    user_id=request.user.pk,
+                    commit=False,
+                )
+                return redirect("admin:citizens_registry_import")
+        job = self._pending(request) if request.method == "GET" else None
+        if job is not None and job["state"] == "done":
+            # Shown once: the next visit starts afresh.
+            request.session.pop(SESSION_KEY, None)
+        context.update(form=form, job=job)
         return TemplateResponse(request, "admin/citizens/import.html", context)
 
+    def import_status(self, request: HttpRequest) -> JsonResponse:
+        """The running job's progress, polled by the page's bar."""
+        if not request.user.has_perm(IMPORT_PERMISSION):
+            raise PermissionDenied
+        job = self._pending(request)
+        if job is None:
+            return JsonResponse({"state": "gone"}, status=404)
+        return JsonResponse({key: job[key] for key in ("state", "label", "done", "total")})
+
     def _confirm(self, request: HttpRequest) -> HttpResponse:
-        pending = request.session.pop(SESSION_KEY, None)
-        if not pending or pending.get("token") != request.POST.get("token"):
+        pending = request.session.get(SESSION_KEY) or {}
+        job = self._pending(request)
+        if (
+            job is None
+            or pending.get("token") != request.POST.get("token")
+            or job["state"] != "checked"
+        ):
             messages.error(request, _("That import is no longer waiting; check the file again."))
             return redirect("admin:citizens_registry_import")
-        stored = import_dir() / f"{pending['token']}{pending['suffix']}"
-        try:
-            with stored.open("rb") as data:
-                report = registry_import(
-                    kind=pending["kind"], data=data, filename=pending["name"], commit=True
-                )
-        except (ImportFileError, OSError) as exc:
-            messages.error(request, str(exc))
-            return redirect("admin:citizens_registry_import")
-        finally:
-            stored.unlink(missing_ok=True)
-        messages.success(
-            request,
-            _("%(imported)s rows imported; %(bad)s rows with errors were left out.")
-            % {"imported": report.imported, "bad": report.bad_rows},
+        import_job_start(
+            token=job["token"],
+            kind=job["kind"],
+            suffix=job["suffix"],
+            name=job["name"],
+            user_id=request.user.pk,
+            commit=True,
         )
         return redirect("admin:citizens_registry_import")
 

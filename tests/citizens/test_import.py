@@ -168,35 +168,126 @@ def test_a_missing_file_fails_in_one_line(db, tmp_path: Path) -> None:
         _run(str(tmp_path / "nope.csv"), "--kind", "persons")
 
 
-def test_admin_page_checks_then_imports_on_confirmation(
-    registry: Registry, client, settings, tmp_path: Path
-) -> None:
-    from django.core.files.uploadedfile import SimpleUploadedFile
+@pytest.fixture
+def eager_celery():
+    from config.celery_app import app
 
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def admin_client(client, settings, tmp_path: Path):
     from grids.models import User
 
     settings.REGISTRY_IMPORT_DIR = tmp_path / "registry-imports"
-    admin_user = User.objects.create_superuser("root", password="pw-123456!")
-    client.force_login(admin_user)
-    url = "/admin/citizens/building/import/"
+    client.force_login(User.objects.create_superuser("root", password="pw-123456!"))
+    return client
+
+
+IMPORT_URL = "/admin/citizens/building/import/"
+
+
+def test_admin_page_checks_then_imports_on_confirmation(
+    registry: Registry,
+    admin_client,
+    tmp_path: Path,
+    eager_celery,
+    django_capture_on_commit_callbacks,
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
     content = f"name,id_number\nLiu,{id_number(60)}\nBad,123\n".encode()
-    response = client.post(
-        url,
-        {"kind": "persons", "file": SimpleUploadedFile("p.csv", content)},
-        HTTP_ACCEPT_LANGUAGE="en",
-    )
-    assert response.status_code == 200
-    assert response.context["report"].valid == 1
-    assert [(e.row, e.column) for e in response.context["report"].errors] == [(3, "id_number")]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            IMPORT_URL,
+            {"kind": "persons", "file": SimpleUploadedFile("p.csv", content)},
+            HTTP_ACCEPT_LANGUAGE="en",
+        )
+    assert response.status_code == 302  # to the page that follows the job
+    job = admin_client.get(IMPORT_URL, HTTP_ACCEPT_LANGUAGE="en").context["job"]
+    assert job["state"] == "checked"
+    assert job["report"]["valid"] == 1
+    assert [(e["row"], e["column"]) for e in job["report"]["errors"]] == [(3, "id_number")]
     assert not Person.objects.filter(name="Liu").exists()
-    token = client.session["citizens_import"]["token"]
-    response = client.post(url, {"confirm": "1", "token": token})
+
+    token = admin_client.session["citizens_import"]["token"]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(IMPORT_URL, {"confirm": "1", "token": token})
     assert response.status_code == 302
+    page = admin_client.get(IMPORT_URL, HTTP_ACCEPT_LANGUAGE="en")
+    assert page.context["job"]["state"] == "done"
+    assert "1 rows imported; 1 rows with errors were left out." in page.content.decode()
     assert Person.objects.filter(name="Liu").exists()
     assert not list((tmp_path / "registry-imports").iterdir())
     # The same confirmation twice imports nothing more.
-    client.post(url, {"confirm": "1", "token": token})
+    admin_client.post(IMPORT_URL, {"confirm": "1", "token": token})
     assert Person.objects.filter(name="Liu").count() == 1
+
+
+def test_the_admin_page_shows_a_progress_bar_while_the_job_runs(
+    registry: Registry, admin_client
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    content = f"name,id_number\nLiu,{id_number(61)}\n".encode()
+    # No worker has taken the job yet: the page shows the bar and polls the status.
+    admin_client.post(IMPORT_URL, {"kind": "persons", "file": SimpleUploadedFile("p.csv", content)})
+    page = admin_client.get(IMPORT_URL, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<progress id="import-bar"' in page
+    assert "Waiting for a worker" in page
+    status = admin_client.get(IMPORT_URL + "status/").json()
+    assert status == {"state": "queued", "label": "", "done": 0, "total": 0}
+
+
+def test_the_job_reports_its_progress_row_by_row(registry: Registry, settings, tmp_path) -> None:
+    from citizens.import_jobs import import_file, import_job_get, import_job_run, import_job_start
+
+    settings.REGISTRY_IMPORT_DIR = tmp_path
+    rows = [f"P{n},{id_number(100 + n)}" for n in range(300)]
+    import_file("t1", ".csv").write_text("name,id_number\n" + "\n".join(rows) + "\n")
+    import_job_start(
+        token="t1", kind="persons", suffix=".csv", name="p.csv", user_id=1, commit=False
+    )
+    seen: list[int] = []
+    from django.core.cache import cache
+
+    original_set = cache.set
+
+    def spy(key, value, *args, **kwargs):
+        if key.endswith("t1"):
+            seen.append(value["done"])
+        return original_set(key, value, *args, **kwargs)
+
+    cache.set = spy
+    try:
+        job = import_job_run("t1")
+    finally:
+        cache.set = original_set
+    assert job["state"] == "checked"
+    assert job["report"]["valid"] == 300
+    assert seen == sorted(seen)
+    assert seen[-1] == 300
+    assert len({d for d in seen if 0 < d < 300}) >= 50  # the bar moved in small steps
+    assert import_job_get("t1")["done"] == 300
+    # A redelivered task finds the job finished and leaves it.
+    assert import_job_run("t1")["state"] == "checked"
+
+
+def test_a_bad_file_fails_the_job_with_one_line(registry: Registry, settings, tmp_path) -> None:
+    from citizens.import_jobs import import_file, import_job_run, import_job_start
+
+    settings.REGISTRY_IMPORT_DIR = tmp_path
+    import_file("t2", ".csv").write_text("nom,numero\nx,y\n")
+    import_job_start(
+        token="t2", kind="persons", suffix=".csv", name="p.csv", user_id=1, commit=False
+    )
+    job = import_job_run("t2")
+    assert job["state"] == "failed"
+    assert job["error"]
+    assert "\n" not in job["error"]
 
 
 def test_staff_without_the_permission_cannot_import(registry: Registry, client) -> None:
