@@ -18,6 +18,7 @@ from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from citizens.importer import ImportFileError, ImportReport, registry_import
@@ -64,6 +65,8 @@ def import_job_start(
         "total": 0,
         "report": (import_job_get(token) or {}).get("report"),
         "error": "",
+        # The worker writes the report and errors in the uploader's language.
+        "language": translation.get_language() or settings.LANGUAGE_CODE,
     }
     _save(token, job)
     transaction.on_commit(lambda: registry_import_task.delay(token))
@@ -107,7 +110,7 @@ def import_job_run(token: str) -> dict[str, Any] | None:
 
     stored = import_file(token, job["suffix"])
     try:
-        with stored.open("rb") as data:
+        with translation.override(job.get("language")), stored.open("rb") as data:
             report = registry_import(
                 kind=job["kind"],
                 data=data,

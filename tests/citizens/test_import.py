@@ -277,6 +277,8 @@ def test_the_job_reports_its_progress_row_by_row(registry: Registry, settings, t
 
 
 def test_a_bad_file_fails_the_job_with_one_line(registry: Registry, settings, tmp_path) -> None:
+    from django.utils import translation
+
     from citizens.import_jobs import import_file, import_job_run, import_job_start
 
     settings.REGISTRY_IMPORT_DIR = tmp_path
@@ -284,8 +286,10 @@ def test_a_bad_file_fails_the_job_with_one_line(registry: Registry, settings, tm
     import_job_start(
         token="t2", kind="persons", suffix=".csv", name="p.csv", user_id=1, commit=False
     )
-    job = import_job_run("t2")
+    with translation.override("zh-hans"):
+        job = import_job_run("t2")  # a worker's default language is not the uploader's
     assert job["state"] == "failed"
+    assert job["error"] == "p.csv lacks the column(s) name, id_number for persons."
     assert job["error"]
     assert "\n" not in job["error"]
 
