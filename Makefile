@@ -50,6 +50,7 @@ seed: migrate
 	$(PY) manage.py seed_demo --if-empty
 	$(PY) manage.py seed_calendar
 	$(PY) manage.py seed_catalogue
+	$(PY) manage.py generate_cases --if-empty --days 14 --per-day 60
 
 run: export DEBUG ?= 1
 run: seed

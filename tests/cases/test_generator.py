@@ -279,6 +279,15 @@ def test_the_command_generates_and_then_refuses_the_same_range(world):
         call_command("generate_cases", *args)
 
 
+def test_if_empty_generates_only_into_a_database_without_cases(world):
+    yesterday = (timezone.localtime() - timedelta(days=1)).date().isoformat()
+    args = ["--if-empty", "--days", "1", "--per-day", "12", "--end-date", yesterday, "-v", "0"]
+    call_command("generate_cases", *args)
+    assert Case.objects.count() == 12
+    call_command("generate_cases", *args)  # make run again: nothing more, and no error
+    assert Case.objects.count() == 12
+
+
 @pytest.mark.postgis
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="parallel workers need PostgreSQL")
 def test_parallel_workers_write_whole_days_that_follow_the_table(transactional_db, world):

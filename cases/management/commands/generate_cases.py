@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from cases.generator import DayResult, GenerationRefused, generate_cases
+from cases.models import Case
 
 
 def _day(value: str) -> date:
@@ -52,9 +53,18 @@ class Command(BaseCommand):
             action="store_true",
             help="Add to days that already hold generated cases (numbers continue).",
         )
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="Do nothing when the database holds any case (make run's demo history).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         verbose = options["verbosity"] > 0
+        if options["if_empty"] and Case.objects.exists():
+            if verbose:
+                self.stdout.write("cases exist already: nothing generated")
+            return
         bar = tqdm(total=options["days"], unit="day", disable=None if verbose else True)
 
         def on_day(result: DayResult) -> None:
