@@ -325,3 +325,46 @@ def test_a_suspended_case_is_not_swept(world):
     case = put_in_state(report_at(world), Status.SUSPENDED)
     assert case.sweep_at is None
     assert sweep_deadlines(now=case.stage_due_at + dt.timedelta(days=1)).cards == 0
+
+
+def test_a_batch_that_fails_is_swept_one_case_at_a_time(world, monkeypatch, caplog):
+    from dispatch import sweeper
+
+    cases = [report_at(world, WEDNESDAY_9AM + dt.timedelta(minutes=i)) for i in range(3)]
+
+    def broken_batch(*args, **kwargs):
+        raise RuntimeError("a row the batch statements choke on")
+
+    monkeypatch.setattr(sweeper, "_visit_batch", broken_batch)
+    result = sweep_deadlines(now=WEDNESDAY_9AM + dt.timedelta(days=1))
+    assert (result.yellow, result.red, result.errors) == (3, 3, 0)
+    assert "one row at a time" in caplog.text
+    for case in cases:
+        assert cards(case) == 2
+        case.refresh_from_db()
+        assert case.sweep_at is None
+
+
+def test_the_batch_and_the_row_paths_issue_the_same(world, monkeypatch):
+    from dispatch import sweeper
+
+    moment = WEDNESDAY_9AM + dt.timedelta(days=1)
+    batch_case = report_at(world)
+    batch = sweep_deadlines(now=moment)
+    monkeypatch.setattr(sweeper, "_visit_batch", lambda *a, **k: 1 / 0)
+    row_case = report_at(world)
+    rows = sweep_deadlines(now=moment)
+
+    def shape(case):
+        return sorted(
+            DeadlineAlert.objects.filter(case=case).values_list(
+                "kind", "stage", "handling_level", "escalate_at"
+            )
+        ), sorted(Outbox.objects.filter(case=case, event__isnull=True).values_list("topic"))
+
+    assert (batch.yellow, batch.red, batch.notifications) == (
+        rows.yellow,
+        rows.red,
+        rows.notifications,
+    )
+    assert shape(batch_case) == shape(row_case)
