@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -33,6 +34,10 @@ from citizens.errors import (
 from citizens.models import CitizenProfile, OtpPurpose, PhoneCode
 from citizens.sms import SmsError, get_sms_backend
 from grids.models import User
+
+# Wrong passwords per phone before password login is refused for the rest of the hour.
+LOGIN_FAILURES_PER_HOUR = 10
+LOGIN_FAILURE_WINDOW_SECONDS = 3600
 
 # Mainland mobile numbers: 11 digits starting 13–19; "+86" / "86" and separators are dropped.
 _MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
@@ -266,10 +271,23 @@ def citizen_login(
             raise InvalidInput(message, field_errors={"code": [message]})
         otp_check(phone=phone, purpose=OtpPurpose.LOGIN, code=code, now=now)
         user = profile.user
-    elif profile is None:
-        User().set_password(password)  # the same work as a real check: no timing tell
-    elif profile.user.check_password(password):
-        user = profile.user
+    else:
+        # Per phone, whatever address the guesses come from: a few wrong passwords an hour.
+        failures_key = f"citizens:login-failures:{phone}"
+        if (cache.get(failures_key) or 0) >= LOGIN_FAILURES_PER_HOUR:
+            raise TooManyRequests(
+                _("Too many wrong passwords for this phone; try again later or use a code.")
+            )
+        if profile is None:
+            User().set_password(password)  # the same work as a real check: no timing tell
+        elif profile.user.check_password(password):
+            user = profile.user
+        if user is None:
+            cache.add(failures_key, 0, LOGIN_FAILURE_WINDOW_SECONDS)
+            try:
+                cache.incr(failures_key)
+            except ValueError:  # expired between add and incr
+                cache.set(failures_key, 1, LOGIN_FAILURE_WINDOW_SECONDS)
     if user is None:
         raise InvalidCredentials(_("Wrong phone or password."))
     if not user.is_active:

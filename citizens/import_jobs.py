@@ -30,6 +30,7 @@ ERRORS_SHOWN = 500
 PROGRESS_STEP = 0.01
 
 RUNNING = frozenset({"queued", "checking", "importing"})
+RUN_LOCK_SECONDS = 15 * 60
 
 
 def _key(token: str) -> str:
@@ -94,6 +95,20 @@ def import_job_run(token: str) -> dict[str, Any] | None:
     job = import_job_get(token)
     if job is None or job["state"] not in RUNNING:
         return job
+    # One runner per job: two confirmations at once, or a task redelivered while the first
+    # run still works, must not import twice. The lock outlives a dead worker by at most
+    # RUN_LOCK_SECONDS; the redelivered task after that runs the job again (an import that
+    # died rolled back).
+    lock = f"{_key(token)}:running"
+    if not cache.add(lock, 1, RUN_LOCK_SECONDS):
+        return job
+    try:
+        return _run(token, job)
+    finally:
+        cache.delete(lock)
+
+
+def _run(token: str, job: dict[str, Any]) -> dict[str, Any]:
     commit = bool(job["commit"])
     job.update(state="importing" if commit else "checking", done=0, total=0)
     _save(token, job)

@@ -209,11 +209,17 @@ REST_FRAMEWORK = {
         "citizen_report": env("API_RATE_CITIZEN_REPORT", default="20/hour"),
         "open311": env("API_RATE_OPEN311", default="600/hour"),
         "open311_post": env("API_RATE_OPEN311_POST", default="120/hour"),
+        # Person lookups by ID number, per user: a masked number leaves few candidates.
+        "registry_lookup": env("API_RATE_REGISTRY_LOOKUP", default="60/hour"),
     },
+    # Throttles key anonymous clients by address. Without this DRF trusts the client's own
+    # X-Forwarded-For, so a client could pick a new "address" per request. 0: the server faces
+    # the clients; 1: behind one reverse proxy (which must set X-Forwarded-For), and so on.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "config.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 100,
 }
 SPECTACULAR_SETTINGS = {

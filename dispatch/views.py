@@ -203,7 +203,11 @@ def inbox_read(request: HttpRequest) -> HttpResponse:
     if request.POST.get("all") == "1":
         inbox_mark_read(user=request.user)
     else:
-        ids = [int(value) for value in request.POST.getlist("id") if value.isdigit()]
+        ids = [
+            int(value)
+            for value in request.POST.getlist("id")
+            if value.isascii() and value.isdigit()
+        ]
         inbox_mark_read(user=request.user, message_ids=ids)
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):

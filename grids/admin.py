@@ -22,8 +22,15 @@ class PostInline(admin.TabularInline):
 @admin.register(User)
 class WanggeUserAdmin(UserAdmin):
     inlines = [PostInline]
-    list_display = ["username", "first_name", "last_name", "phone", "is_staff", "is_active"]
+    list_display = ["username", "first_name", "last_name", "masked_phone", "is_staff", "is_active"]
     fieldsets = (*UserAdmin.fieldsets, (_("Contact"), {"fields": ("phone",)}))
+    # Found by the whole number without listing it (citizens' accounts are users too).
+    search_fields = [*UserAdmin.search_fields, "=phone"]
+
+    @admin.display(description=_("phone"))
+    def masked_phone(self, obj: User) -> str:
+        phone = obj.phone or ""
+        return f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 7 else phone
 
 
 @admin.register(Region)

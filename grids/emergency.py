@@ -58,6 +58,7 @@ from grids.models import (
     Role,
     User,
 )
+from grids.patrol import POSITION_VIEWER_ROLES
 from grids.selectors import Jurisdiction, LocateError, jurisdiction_for_user, locate
 
 logger = logging.getLogger(__name__)
@@ -287,6 +288,10 @@ def on_duty_positions_qs(
     every few seconds on patrol; silence for that long means off shift or offline).
     """
     if not (jurisdiction.everything or jurisdiction.region_codes):
+        return InspectorPosition.objects.none()
+    # Inspectors' live positions are for those who direct them (grids.patrol): an inspector
+    # does not see where the colleagues are.
+    if not (jurisdiction.everything or jurisdiction.has_role(*POSITION_VIEWER_ROLES)):
         return InspectorPosition.objects.none()
     posts = Post.objects.filter(role=Role.INSPECTOR, is_active=True).filter(
         jurisdiction.region_filter("region__code")

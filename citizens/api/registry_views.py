@@ -4,6 +4,7 @@ jurisdiction is a 404. Parse, call a selector and persons_read, render."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from typing import Any
 
@@ -15,6 +16,8 @@ from rest_framework import generics
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from cases.api.case_serializers import ErrorSerializer
@@ -33,7 +36,7 @@ from citizens.api.registry_serializers import (
     PersonOutSerializer,
     ReasonQuerySerializer,
 )
-from citizens.errors import InvalidInput
+from citizens.errors import InvalidInput, RecordNotFound
 from citizens.models import Occupancy, Person, PersonAccessLog, ReadPurpose
 from citizens.selectors import (
     access_log_for_user,
@@ -56,6 +59,9 @@ from citizens.selectors import (
     registry_jurisdiction,
 )
 from grids.selectors import Jurisdiction
+
+# Misses of the ID-number lookup (a record read is logged in PersonAccessLog instead).
+security_log = logging.getLogger("citizens.security")
 
 
 def _errors(*codes: int) -> dict[int, OpenApiResponse]:
@@ -321,7 +327,11 @@ class PersonDetailView(APIView):
 
 class PersonLookupView(APIView):
     """Find a person by ID number (sent in the body, never in the URL), in your jurisdiction.
-    The number is matched by its keyed hash. Logged."""
+    The number is matched by its keyed hash. Logged, misses too; limited per user, since a
+    masked number with its sex and age leaves few candidates to try."""
+
+    throttle_scope = "registry_lookup"
+    throttle_classes = [*api_settings.DEFAULT_THROTTLE_CLASSES, ScopedRateThrottle]
 
     @extend_schema(
         request=LookupSerializer,
@@ -335,9 +345,19 @@ class PersonLookupView(APIView):
         except idnumbers.IdNumberError as exc:
             raise InvalidInput(str(exc), field_errors={"id_number": [str(exc)]}) from None
         jurisdiction = registry_jurisdiction(request.user)
-        person = person_find_by_hash(
-            request.user, idnumbers.keyed_hash(number), jurisdiction=jurisdiction
-        )
+        try:
+            person = person_find_by_hash(
+                request.user, idnumbers.keyed_hash(number), jurisdiction=jurisdiction
+            )
+        except RecordNotFound:
+            # A miss reads no record, but a run of misses is someone guessing numbers.
+            security_log.warning(
+                "registry lookup miss: user=%s ip=%s reason=%r",
+                request.user.pk,
+                request.META.get("REMOTE_ADDR", ""),
+                data.validated_data["reason"],
+            )
+            raise
         return _person_detail(
             request,
             person,

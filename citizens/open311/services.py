@@ -41,6 +41,7 @@ from cases.models import (
 )
 from cases.services import MAX_DESCRIPTION, ReportInput
 from citizens.models import Open311Client, Open311Request, Open311Service, ServiceType
+from citizens.reports import mask_numbers
 from grids.models import User
 
 SPECIFICATION_URL = "http://wiki.open311.org/GeoReport_v2"
@@ -425,13 +426,15 @@ def _entries(qs: QuerySet[Case]) -> list[dict[str, Any]]:
                 "status_notes": notes,
                 "service_name": row["item__name"],
                 "service_code": row["item__code"],
-                "description": row["description"],
+                # Published to anyone: runs of digits (phones, ID numbers) masked, as on the
+                # citizen's public timeline.
+                "description": mask_numbers(row["description"]),
                 "agency_responsible": row["handling_unit__name"] or "",
                 "service_notice": row["item__handling_standard"],
                 "requested_datetime": w3(row["reported_at"], tz),
                 "updated_datetime": w3(updated, tz),
                 "expected_datetime": w3(row["case_due_at"], tz),
-                "address": row["address"],
+                "address": mask_numbers(row["address"]),
                 "address_id": "",
                 "zipcode": "",
                 "lat": row["lat"],
@@ -443,7 +446,13 @@ def _entries(qs: QuerySet[Case]) -> list[dict[str, Any]]:
 
 
 def _w3_datetime(name: str, raw: str) -> datetime:
-    value = parse_datetime(raw.strip().replace(" ", "+"))
+    try:
+        value = parse_datetime(raw.strip().replace(" ", "+"))
+    except ValueError:  # well-formed but impossible, e.g. month 13
+        value = None
+    # Years far off would overflow the 90-day window arithmetic; nobody asks for them.
+    if value is not None and not 1900 <= value.year <= 9000:
+        value = None
     if value is None or timezone.is_naive(value):
         message = _("%(name)s must be a w3 date and time with its offset, e.g. %(example)s.") % {
             "name": name,

@@ -8,9 +8,9 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from cases.api.case_serializers import ErrorSerializer
@@ -225,7 +225,8 @@ class SubjectScoreView(APIView):
 
 
 class DrilldownView(APIView):
-    pagination_class = LimitOffsetPagination
+    # The project's default: limit/offset with a ceiling on ?limit=.
+    pagination_class = api_settings.DEFAULT_PAGINATION_CLASS
 
     @extend_schema(
         operation_id="evaluation_cases",

@@ -73,6 +73,17 @@ def _title(report: Report) -> str:
     return f"{Group(report.group).label} · {report.period.label}"
 
 
+# A text cell a spreadsheet would run as a formula (names come from admins and imports).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(value: object) -> object:
+    """Text that starts like a formula gets a leading apostrophe; numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and value != NO_VALUE:
+        return "'" + value
+    return value
+
+
 def export_csv(report: Report) -> str:
     """UTF-8 with a BOM so spreadsheet programs read the Chinese names."""
     out = io.StringIO()
@@ -80,7 +91,15 @@ def export_csv(report: Report) -> str:
     writer = csv.writer(out)
     headers, rows = report_table(report)
     writer.writerow(headers)
-    writer.writerows(rows)
+    raw = report_rows(report)
+    # Text cells as written by the page, made inert; number cells exactly as on the page.
+    writer.writerows(
+        [
+            _inert(text) if isinstance(cell, str) else text
+            for cell, text in zip(cells, row, strict=True)
+        ]
+        for cells, row in zip(raw, rows, strict=True)
+    )
     return out.getvalue()
 
 
@@ -96,7 +115,10 @@ def export_xlsx(report: Report) -> bytes:
         cell.font = Font(bold=True)
     for cells in report_rows(report):
         sheet.append(
-            [float(c) if isinstance(c, Decimal) else NO_VALUE if c is None else c for c in cells]
+            [
+                float(c) if isinstance(c, Decimal) else NO_VALUE if c is None else _inert(c)
+                for c in cells
+            ]
         )
     sheet.freeze_panes = "C3"
     out = io.BytesIO()

@@ -75,11 +75,11 @@
     layer.clearLayers();
     for (const r of data.resources) {
       L.marker([r.lat, r.lon], { icon: icon(r.kind) })
-        .bindTooltip(r.name + " · " + r.kind_label + " · " + metres(r.distance_m)).addTo(layer);
+        .bindTooltip(W.esc(r.name) + " · " + W.esc(r.kind_label) + " · " + metres(r.distance_m)).addTo(layer);
     }
     for (const i of data.inspectors) {
       L.marker([i.lat, i.lon], { icon: inspectorIcon() })
-        .bindTooltip(i.name + " · " + metres(i.distance_m) + " · " + T.fix + " " + age(i.fix_age_s) + " " + T.ago).addTo(layer);
+        .bindTooltip(W.esc(i.name) + " · " + metres(i.distance_m) + " · " + T.fix + " " + age(i.fix_age_s) + " " + T.ago).addTo(layer);
     }
   }
 
@@ -126,7 +126,7 @@
       if (!res.ok) return;
       cameras.clearLayers();
       cameras.addLayers(res.data.features.map((f) =>
-        L.marker([f.geometry.coordinates[1], f.geometry.coordinates[0]], { icon: icon("camera") }).bindTooltip(f.properties.name)));
+        L.marker([f.geometry.coordinates[1], f.geometry.coordinates[0]], { icon: icon("camera") }).bindTooltip(W.esc(f.properties.name))));
       document.getElementById("camera-count").textContent = res.data.features.length + (res.data.truncated ? "+" : "");
     });
   }

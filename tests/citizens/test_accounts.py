@@ -15,7 +15,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from cases.errors import InvalidInput
 from citizens import sms
 from citizens.accounts import citizen_login, normalize_phone, otp_check, otp_request
-from citizens.errors import TooManyRequests
+from citizens.errors import InvalidCredentials, TooManyRequests
 from citizens.models import CitizenProfile, PhoneCode
 from tests.citizens.citizen_helpers import PASSWORD, PHONE, last_code, register_citizen
 
@@ -303,3 +303,39 @@ def test_logging_in_is_throttled_per_address(monkeypatch):
         client.post("/api/v1/citizen/login/", body, format="json").status_code for _ in range(3)
     ]
     assert statuses == [400, 400, 429]
+
+
+def test_a_forged_forwarded_for_does_not_reset_the_address_throttle(monkeypatch):
+    monkeypatch.setattr(
+        ScopedRateThrottle,
+        "THROTTLE_RATES",
+        {**ScopedRateThrottle.THROTTLE_RATES, "citizen_otp": "3/hour"},
+    )
+    client = api()
+    statuses = [
+        client.post(
+            "/api/v1/citizen/otp/",
+            {"phone": f"1380000001{n}", "purpose": "register"},
+            format="json",
+            HTTP_X_FORWARDED_FOR=f"203.0.113.{n}",  # a new "address" each time
+        ).status_code
+        for n in range(4)
+    ]
+    assert statuses == [202, 202, 202, 429]
+
+
+def test_wrong_passwords_lock_password_login_for_the_phone_from_any_address():
+    from citizens.accounts import LOGIN_FAILURES_PER_HOUR
+
+    register_citizen()
+    for _ in range(LOGIN_FAILURES_PER_HOUR):
+        with pytest.raises(InvalidCredentials):
+            citizen_login(phone=PHONE, password="guess-guess-1")
+    # The right password now too: the guesser must not learn when they hit it.
+    with pytest.raises(TooManyRequests):
+        citizen_login(phone=PHONE, password=PASSWORD)
+    # A one-time code still lets the owner in (after the resend cooldown of registering).
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=2)):
+        otp_request(phone=PHONE, purpose="login")
+        session = citizen_login(phone=PHONE, code=last_code())
+    assert session.user == CitizenProfile.objects.get(phone=PHONE).user

@@ -316,3 +316,21 @@ def test_unconfirmed_uploads_are_removed_after_a_day(settings, tmp_path: Path) -
     os.utime(old, (two_days_ago, two_days_ago))
     import_dir()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fresh.csv"]
+
+
+def test_a_job_another_runner_holds_is_left_alone(registry: Registry, settings, tmp_path) -> None:
+    from django.core.cache import cache
+
+    from citizens.import_jobs import import_file, import_job_run, import_job_start
+
+    settings.REGISTRY_IMPORT_DIR = tmp_path
+    import_file("t3", ".csv").write_text(f"name,id_number\nLiu,{id_number(62)}\n")
+    import_job_start(
+        token="t3", kind="persons", suffix=".csv", name="p.csv", user_id=1, commit=True
+    )
+    assert cache.add("citizens:registry-import:t3:running", 1, 60)  # a first runner at work
+    assert import_job_run("t3")["state"] == "queued"
+    assert not Person.objects.filter(name="Liu").exists()
+    cache.delete("citizens:registry-import:t3:running")
+    assert import_job_run("t3")["state"] == "done"
+    assert Person.objects.filter(name="Liu").count() == 1

@@ -550,6 +550,8 @@ def test_a_closed_case_says_closed_with_its_closure_and_when(world):
         ({"start_date": "2026-01-01T00:00:00Z", "end_date": "2026-06-01T00:00:00Z"}, "90 days"),
         ({"start_date": "2026-02-01T00:00:00Z", "end_date": "2026-01-01T00:00:00Z"}, "end_date"),
         ({"status": "pending"}, "status"),
+        ({"start_date": "2026-13-45T00:00:00Z"}, "start_date"),  # well-formed, impossible
+        ({"start_date": "9999-12-31T00:00:00Z"}, "start_date"),  # the window would overflow
     ],
 )
 def test_bad_filters_are_a_400_error_body(world, params, field):
@@ -569,6 +571,18 @@ def test_requests_show_no_staff_or_reporter_data(world):
     for user in world.users.values():
         assert f'"{user.username}"' not in body
     assert "reporter" not in body
+
+
+def test_numbers_in_a_description_are_masked_in_the_public_feed(world):
+    case = world.report(
+        world.users[Role.INTAKE_OPERATOR],
+        source="hotline_12345",
+        description="张先生来电 13812345678，身份证 370203199001011234，门口垃圾",
+    )
+    body = api().get(f"{V2}/requests/{case.number}.json").content.decode()
+    assert "13812345678" not in body
+    assert "370203199001011234" not in body
+    assert "门口垃圾" in body
 
 
 def test_at_most_1000_requests_come_back(world, monkeypatch):

@@ -205,6 +205,35 @@ def test_lookup_by_id_number_finds_the_person_in_the_jurisdiction(registry: Regi
     assert wrong.json()["errors"]["id_number"] == ["The ID number's check digit is wrong."]
 
 
+def test_lookup_misses_are_logged_and_lookups_are_limited_per_user(
+    registry: Registry, caplog, monkeypatch
+) -> None:
+    from django.core.cache import cache
+    from rest_framework.throttling import ScopedRateThrottle
+
+    cache.clear()  # throttle history of earlier tests' users (ids are reused on SQLite)
+    monkeypatch.setattr(
+        ScopedRateThrottle,
+        "THROTTLE_RATES",
+        {**ScopedRateThrottle.THROTTLE_RATES, "registry_lookup": "2/hour"},
+    )
+    client = client_for(registry.users["foreign"])
+    number = registry.numbers["carol"]
+    statuses = [
+        client.post(
+            "/api/v1/registry/persons/lookup/",
+            {"id_number": number, "reason": "试试"},
+            format="json",
+        ).status_code
+        for _ in range(3)
+    ]
+    assert statuses == [404, 404, 429]
+    misses = [r for r in caplog.records if r.name == "citizens.security"]
+    assert len(misses) == 2
+    assert f"user={registry.users['foreign'].pk}" in misses[0].getMessage()
+    assert number not in caplog.text  # the guessed number itself is not written to the log
+
+
 def test_key_groups_are_listed_per_grid(registry: Registry) -> None:
     staff = registry.users["staff_a"]
     counts = client_for(staff).get(f"/api/v1/registry/grids/{GRID_A}/key-groups/").json()

@@ -237,3 +237,20 @@ def test_the_admin_edits_the_rules_and_only_shows_the_statistics(story: Story):
     weight = client.get("/admin/dispatch/scoreweight/").content.decode()
     assert "valid_report" in weight
     assert client.get("/admin/dispatch/dailystat/add/").status_code == 403
+
+
+def test_a_name_that_looks_like_a_formula_is_exported_as_text(story: Story):
+    from grids.models import Region
+
+    _history(story)
+    Region.objects.filter(code="370203001").update(name='=HYPERLINK("http://evil.example")')
+    client = _client(story.user(Role.DISTRICT_LEADER))
+    query = {"group": Group.STREET, **NOV}
+    exported = client.get(reverse("dispatch:evaluation-csv"), query)
+    rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
+    names = [cell for row in rows[1:] for cell in row if "HYPERLINK" in cell]
+    assert names == ['\'=HYPERLINK("http://evil.example")']
+    xlsx = client.get(reverse("dispatch:evaluation-xlsx"), query)
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    cells = [c for row in sheet.iter_rows(min_row=3) for c in row if "HYPERLINK" in str(c.value)]
+    assert [(c.data_type, c.value[0]) for c in cells] == [("s", "'")]

@@ -132,3 +132,11 @@ def test_the_api_rejects_a_request_that_says_nothing_clear(people, body, field):
 
 def test_the_api_needs_a_login(people):
     assert APIClient().get("/api/v1/me/inbox/").status_code == 401
+
+
+def test_odd_ids_from_a_tampered_form_are_ignored_not_a_500(people):
+    mine = message(people["me"], "mine")
+    response = browser(people["me"]).post("/inbox/read/", {"id": ["²", "x", str(mine.pk)]})
+    assert response.status_code == 302
+    mine.refresh_from_db()
+    assert mine.read_at is not None

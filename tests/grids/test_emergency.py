@@ -227,6 +227,19 @@ def test_a_street_sees_only_the_inspectors_of_its_own_street(district, make_user
     assert inspectors_nearest(user=citizen, point=centre_point(), n=5) == []
 
 
+def test_an_inspector_does_not_see_where_the_colleagues_are(district, make_user, fix):
+    me = make_user(Role.INSPECTOR, region=district["370203001001002"])
+    colleague = make_user(Role.INSPECTOR, region=district["370203001001002"])
+    fix(me, 0, 0, minutes_ago=1)
+    fix(colleague, 50, 0, minutes_ago=1)
+    assert inspectors_nearest(user=me, point=centre_point(), n=5) == []
+    officer = make_user(Role.COMMUNITY_STAFF, region=district["370203001001"])
+    assert {i.user for i in inspectors_nearest(user=officer, point=centre_point(), n=5)} == {
+        me,
+        colleague,
+    }
+
+
 # --- API --------------------------------------------------------------------------------------
 
 
