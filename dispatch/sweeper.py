@@ -353,16 +353,7 @@ def _issue_card(
         )
     try:
         with transaction.atomic():
-            DeadlineAlert.objects.create(
-                case=case,
-                kind=kind,
-                stage=case.stage,
-                stage_started_at=case.stage_started_at,
-                deadline_at=deadline_at,
-                handling_level=case.handling_level,
-                created_at=now,
-                escalate_at=escalate_at,
-            )
+            _alert(case, kind, deadline_at, now, escalate_at).save(force_insert=True)
     except IntegrityError:
         # Another sweeper issued this card and committed after our query's snapshot was
         # taken but before we claimed the row: the constraint is the last word.
