@@ -20,6 +20,7 @@ from decimal import Decimal
 
 from cases.catalogue import effective_limit
 from cases.models import (
+    CLOSED_STATUSES,
     Case,
     DeadlineSettings,
     LimitUnit,
@@ -142,20 +143,33 @@ def _apply_stage_clock(case: Case, *, from_status: str, now: datetime) -> None:
     if status == Status.FILED and from_status == Status.REGISTERED:
         case.filed_at = now
         _set_case_clock(case, now)
+    running = case.stage if case.stage_due_at is not None else None
+    stage = stage_to_start(status=status, from_status=from_status, running_stage=running)
+    if stage == Stage.HANDLE:
+        value, unit = handling_limit(case)
+        _set_stage(case, Stage.HANDLE, now, value, unit)
+    elif stage is not None:
+        value, unit = stage_limit(stage)
+        _set_stage(case, stage, now, value, unit)
+
+
+def stage_to_start(*, status: str, from_status: str, running_stage: str | None) -> str | None:
+    """The stage whose clock starts afresh when a case moves from_status → status while
+    running_stage's clock runs (None: no clock runs); None when the running clock carries on.
+
+    Signing for, requests and level changes keep the running handling clock; dispatch and
+    rework start it afresh. Any other stage starts with each change of state. The replay of
+    the evaluation (dispatch.evaluation.facts) asks the same question of past events.
+    """
+    if status in CLOSED_STATUSES or status == Status.SUSPENDED:
+        return None
     stage = STAGE_OF_STATUS[status]
     if stage == Stage.HANDLE:
-        # Signing for, requests and level changes keep the running handling clock; dispatch
-        # and rework start it afresh.
         restart = from_status == Status.FILED or (
             status == Status.HANDLING and from_status == Status.CHECKING
         )
-        if restart or case.stage != Stage.HANDLE or case.stage_due_at is None:
-            value, unit = handling_limit(case)
-            _set_stage(case, Stage.HANDLE, now, value, unit)
-        return
-    if status != from_status or case.stage != stage:
-        value, unit = stage_limit(stage)
-        _set_stage(case, stage, now, value, unit)
+        return stage if restart or running_stage != Stage.HANDLE else None
+    return stage if status != from_status or running_stage != stage else None
 
 
 def extend(case: Case, *, value: Decimal, unit: str) -> None:

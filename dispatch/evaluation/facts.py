@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from cases.deadlines import STAGE_OF_STATUS
+from cases.deadlines import stage_to_start
 from cases.models import CLOSED_STATUSES, ClosureKind, LimitUnit, SourceChannel, Stage, Status
 from cases.workflow import Action
 from cases.worktime import WorkCalendar, add_limit, working_time_between
@@ -206,22 +206,16 @@ class _Replay:
                 run.due(self.clock), slept, LimitUnit.WORKING_HOURS, self.clock.calendar
             )
             self.suspended_at = None
-        status, previous = event.to_status, event.from_status
+        status = event.to_status
         if status in CLOSED_STATUSES:
             self._end(event)
             return
-        if status == Status.SUSPENDED:
-            return
-        stage = STAGE_OF_STATUS[status]
-        if stage == Stage.HANDLE:
-            restart = previous == Status.FILED or (
-                status == Status.HANDLING and previous == Status.CHECKING
-            )
-            if restart or run is None or run.stage != Stage.HANDLE:
-                self._end(event)
-                self._start(Stage.HANDLE, event.at)
-            return
-        if status != previous or run is None or run.stage != stage:
+        stage = stage_to_start(
+            status=status,
+            from_status=event.from_status,
+            running_stage=run.stage if run is not None else None,
+        )
+        if stage is not None:
             self._end(event)
             self._start(stage, event.at)
 
