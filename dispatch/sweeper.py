@@ -35,7 +35,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -194,33 +194,32 @@ def _visit_candidates(now: datetime) -> QuerySet[Case]:
 
 
 def _visit(case: Case, now: datetime, result: SweepResult, grace: SweepSettings) -> bool:
-    """Issue the cards the case's running clock is owed at `now`, then move sweep_at on.
-
-    Called with the case row locked. The cards' unique constraint is the last word on
-    "once"; the existence checks spare a failed insert when the case is only revisited (after
-    a transition, or a red card owed at the level an escalation took it to).
-    """
-    running = case.status != Status.SUSPENDED and case.stage_started_at is not None
-    warn, due = case.stage_warn_at, case.stage_due_at
-    if running and warn is not None and warn <= now and not _card_issued(case, "yellow", warn):
-        _issue_card(case, DeadlineAlert.Kind.YELLOW, now, result)
-    if running and due is not None and due <= now and not _card_issued(case, "red", due):
-        _issue_card(case, DeadlineAlert.Kind.RED, now, result, grace=grace)
-    upcoming = [
-        instant
-        for instant in (case.stage_warn_at, case.stage_due_at)
-        if running and instant is not None and instant > now
-    ]
-    Case.objects.filter(pk=case.pk).update(sweep_at=min(upcoming) if upcoming else None)
+    """One case, in its own savepoint: the fallback when its batch failed."""
+    _visit_cases([case], now, result, grace)
     return True
 
 
 def _visit_batch(
     cases: list[Case], now: datetime, result: SweepResult, grace: SweepSettings
 ) -> None:
-    """_visit for a whole claimed batch in five statements: the cards already issued, the
-    new cards, their notifications, the next sweep instants. Same rules as _visit; any
-    error rolls the batch back and _claim_in_batches falls back to _visit row by row."""
+    """A whole claimed batch at once; if it fails, _claim_in_batches rolls it back and
+    visits its cases one by one."""
+    _visit_cases(cases, now, result, grace)
+
+
+def _visit_cases(
+    cases: list[Case], now: datetime, result: SweepResult, grace: SweepSettings
+) -> None:
+    """Issue the cards the cases' running clocks are owed at `now` and move sweep_at on, in
+    five statements however many cases: the cards already issued, the new cards, their
+    notifications, the next sweep instants.
+
+    Called with the case rows locked, so the cards read here are all there are: a sweeper
+    that held a case before committed before letting go. A yellow card is owed once per
+    clock; a red card once per clock and level (escalated and still overdue: a fresh red
+    card at the level it climbed to). The grace runs from the deadline at the first level
+    and from the arrival at each level after that: each command gets its full grace.
+    """
     issued: set[tuple[int, str, Any, Any, str]] = set()
     for case_id, kind, started, deadline, level in DeadlineAlert.objects.filter(
         case_id__in=[case.pk for case in cases]
@@ -240,7 +239,7 @@ def _visit_batch(
             running
             and warn is not None
             and warn <= now
-            and (case.pk, started, warn) not in (yellow_clocks)
+            and (case.pk, started, warn) not in yellow_clocks
         ):
             alerts.append(_alert(case, DeadlineAlert.Kind.YELLOW, warn, now, None))
             outbox += _outbox_rows(
@@ -292,16 +291,6 @@ def _alert(
     )
 
 
-def _card_issued(case: Case, kind: str, deadline_at: datetime) -> bool:
-    cards = DeadlineAlert.objects.filter(
-        case=case, kind=kind, stage_started_at=case.stage_started_at, deadline_at=deadline_at
-    )
-    if kind == DeadlineAlert.Kind.RED:
-        # Escalated and still overdue: a fresh red card at the level it climbed to.
-        cards = cards.filter(handling_level=case.handling_level)
-    return cards.exists()
-
-
 # --- automatic dispatch -----------------------------------------------------------------------
 
 
@@ -318,53 +307,6 @@ def _auto_dispatch(case: Case, now: datetime, result: SweepResult) -> bool:
     if routing_auto_dispatch(case.pk, now=now) is None:
         return False
     result.auto_dispatched += 1
-    return True
-
-
-# --- cards ------------------------------------------------------------------------------------
-
-
-def _issue_card(
-    case: Case,
-    kind: str,
-    now: datetime,
-    result: SweepResult,
-    *,
-    grace: SweepSettings | None = None,
-) -> bool:
-    deadline_at = case.stage_warn_at if kind == DeadlineAlert.Kind.YELLOW else case.stage_due_at
-    if deadline_at is None or case.stage_started_at is None:  # pragma: no cover - filtered
-        return False
-    escalate_at = None
-    if grace is not None:
-        # The grace runs from the deadline at the first level, and from the arrival at each
-        # level the case climbs to after that: each command gets its full grace.
-        climbed = DeadlineAlert.objects.filter(
-            case=case,
-            kind=DeadlineAlert.Kind.RED,
-            stage_started_at=case.stage_started_at,
-            deadline_at=deadline_at,
-        ).exists()
-        escalate_at = add_limit(
-            max(deadline_at, now) if climbed else deadline_at,
-            Decimal(grace.grace_value),
-            grace.grace_unit,
-            load_calendar(),
-        )
-    try:
-        with transaction.atomic():
-            _alert(case, kind, deadline_at, now, escalate_at).save(force_insert=True)
-    except IntegrityError:
-        # Another sweeper issued this card and committed after our query's snapshot was
-        # taken but before we claimed the row: the constraint is the last word.
-        return False
-    if kind == DeadlineAlert.Kind.YELLOW:
-        result.yellow += 1
-        topic, recipients = TOPIC_WARNING, [_actor_recipients(case)]
-    else:
-        result.red += 1
-        topic, recipients = TOPIC_OVERDUE, _actor_and_command(case)
-    result.notifications += _notify(case, topic, recipients, now, card=kind, due=deadline_at)
     return True
 
 
