@@ -58,7 +58,7 @@ from grids.models import (
     Role,
     User,
 )
-from grids.patrol import POSITION_VIEWER_ROLES
+from grids.patrol import inspector_positions_qs
 from grids.selectors import Jurisdiction, LocateError, jurisdiction_for_user, locate
 
 logger = logging.getLogger(__name__)
@@ -287,20 +287,10 @@ def on_duty_positions_qs(
     latest fix is younger than EMERGENCY_INSPECTOR_FRESH_MINUTES (a handheld sends a fix
     every few seconds on patrol; silence for that long means off shift or offline).
     """
-    if not (jurisdiction.everything or jurisdiction.region_codes):
-        return InspectorPosition.objects.none()
-    # Inspectors' live positions are for those who direct them (grids.patrol): an inspector
-    # does not see where the colleagues are.
-    if not (jurisdiction.everything or jurisdiction.has_role(*POSITION_VIEWER_ROLES)):
-        return InspectorPosition.objects.none()
-    posts = Post.objects.filter(role=Role.INSPECTOR, is_active=True).filter(
-        jurisdiction.region_filter("region__code")
-    )
-    return InspectorPosition.objects.filter(
+    # Who may see them is grids.patrol's rule (an inspector does not see the colleagues).
+    return inspector_positions_qs(jurisdiction).filter(
         recorded_at__gte=now - timedelta(minutes=fresh_minutes()),
         recorded_at__lte=now + timedelta(minutes=10),  # a fast clock, not the future
-        user__is_active=True,
-        user__in=posts.values("user_id"),
     )
 
 

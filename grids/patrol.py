@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from grids.models import InspectorPosition, Level, PatrolFix, Post, Region, Role, User
-from grids.selectors import jurisdiction_for_user
+from grids.selectors import Jurisdiction, jurisdiction_for_user
 
 MAX_BATCH = 500
 # Handheld clocks drift; a fix a little "in the future" is a fix from a fast clock.
@@ -249,28 +249,31 @@ POSITION_VIEWER_ROLES = frozenset(
 )
 
 
+def inspector_positions_qs(jurisdiction: Jurisdiction) -> QuerySet[InspectorPosition]:
+    """Latest positions of the active inspectors posted inside a jurisdiction, for those who
+    direct them (POSITION_VIEWER_ROLES; nothing for anyone else).
+
+    An inspector is inside when one of their active inspector posts is on a region in the
+    viewer's subtrees (where they stand does not matter: a grid's inspector who walks into
+    the next street is still theirs).
+    """
+    if not (jurisdiction.everything or jurisdiction.has_role(*POSITION_VIEWER_ROLES)):
+        return InspectorPosition.objects.none()
+    posts = Post.objects.filter(
+        jurisdiction.region_filter("region__code"), role=Role.INSPECTOR, is_active=True
+    )
+    return InspectorPosition.objects.filter(user__in=posts.values("user"), user__is_active=True)
+
+
 def inspector_positions_for_user_qs(
     user: User | AnonymousUser,
     *,
     fresh_since: datetime | None = None,
     bbox: tuple[float, float, float, float] | None = None,
 ) -> QuerySet[InspectorPosition]:
-    """Latest positions of the active inspectors posted inside the user's jurisdiction.
-
-    An inspector is inside when one of their active inspector posts is on a region in the
-    viewer's subtrees (where they stand does not matter: a grid's inspector who walks into
-    the next street is still theirs). `fresh_since` drops positions recorded before it.
-    """
-    jurisdiction = jurisdiction_for_user(user)
-    viewer = getattr(user, "is_superuser", False) or jurisdiction.has_role(*POSITION_VIEWER_ROLES)
-    if not viewer:
-        return InspectorPosition.objects.none()
-    posts = Post.objects.filter(
-        jurisdiction.region_filter("region__code"), role=Role.INSPECTOR, is_active=True
-    )
-    positions = InspectorPosition.objects.filter(
-        user__in=posts.values("user"), user__is_active=True
-    )
+    """inspector_positions_qs for the user's jurisdiction, newest first; `fresh_since` drops
+    positions recorded before it, `bbox` those outside the box."""
+    positions = inspector_positions_qs(jurisdiction_for_user(user))
     if fresh_since is not None:
         positions = positions.filter(recorded_at__gte=fresh_since)
     if bbox is not None:
