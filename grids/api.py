@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import django_filters
-from django.contrib.gis.geos import GEOSGeometry, Point, Polygon
+from django.contrib.gis.geos import GEOSGeometry, Point
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -20,7 +20,7 @@ from rest_framework_gis.fields import GeometryField
 from rest_framework_gis.pagination import GeoJsonPagination
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
-from grids.geo import as_multipolygon
+from grids.geo import Box, as_multipolygon, bbox_polygon, parse_bbox
 from grids.models import GridKind, InspectorPosition, Level, Region
 from grids.patrol import inspector_positions_for_user_qs
 from grids.selectors import LocateError, OutsideDistrictError, locate, regions_for_user_qs
@@ -60,18 +60,10 @@ class RegionFilter(django_filters.FilterSet):
 
     def filter_bbox(self, queryset: QuerySet[Region], name: str, value: str) -> QuerySet[Region]:
         try:
-            min_lon, min_lat, max_lon, max_lat = (float(part) for part in value.split(","))
-        except ValueError:
-            raise serializers.ValidationError(
-                {"bbox": _("Give four numbers: min_lon,min_lat,max_lon,max_lat.")}
-            ) from None
-        if not (-180 <= min_lon < max_lon <= 180 and -90 <= min_lat < max_lat <= 90):
-            raise serializers.ValidationError(
-                {"bbox": _("The box must have min < max, longitudes in ±180, latitudes in ±90.")}
-            )
-        box = Polygon.from_bbox((min_lon, min_lat, max_lon, max_lat))
-        box.srid = 4326
-        return queryset.filter(geom__intersects=box)
+            box = parse_bbox(value)
+        except ValueError as exc:
+            raise serializers.ValidationError({"bbox": str(exc)}) from None
+        return queryset.filter(geom__intersects=bbox_polygon(box))
 
 
 class SimplifiedGeometryField(GeometryField):
@@ -207,16 +199,11 @@ class PositionQuerySerializer(serializers.Serializer):
         required=False, help_text=_("bounding box: min_lon,min_lat,max_lon,max_lat (WGS84)")
     )
 
-    def validate_bbox(self, value: str) -> tuple[float, float, float, float]:
+    def validate_bbox(self, value: str) -> Box:
         try:
-            min_lon, min_lat, max_lon, max_lat = (float(part) for part in value.split(","))
-        except ValueError:
-            raise serializers.ValidationError(
-                _("Give four numbers: min_lon,min_lat,max_lon,max_lat.")
-            ) from None
-        if not (-180 <= min_lon < max_lon <= 180 and -90 <= min_lat < max_lat <= 90):
-            raise serializers.ValidationError(_("Not a WGS84 box with min below max."))
-        return (min_lon, min_lat, max_lon, max_lat)
+            return parse_bbox(value)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from None
 
 
 class InspectorPositionSerializer(GeoFeatureModelSerializer):

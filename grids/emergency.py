@@ -40,7 +40,7 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
-from django.contrib.gis.geos import Point, Polygon
+from django.contrib.gis.geos import Point
 from django.contrib.gis.geos.prepared import PreparedGeometry
 from django.db import connection, models, transaction
 from django.db.models import F, QuerySet
@@ -48,6 +48,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from grids.geo import bbox_polygon
 from grids.models import (
     EmergencyResource,
     InspectorPosition,
@@ -104,12 +105,6 @@ def metre_box(lon: float, lat: float, radius_m: float) -> tuple[float, float, fl
     if lon - dlon < -180 or lon + dlon > 180:
         return None
     return (lon - dlon, lat - dlat, lon + dlon, lat + dlat)
-
-
-def _box_polygon(box: tuple[float, float, float, float]) -> Polygon:
-    polygon = Polygon.from_bbox(box)
-    polygon.srid = 4326
-    return polygon
 
 
 # --- nearest, generic over a queryset of a model with a `point` column ----------------------
@@ -182,7 +177,7 @@ def _nearest_postgis(qs: QuerySet[M], point: Point, n: int) -> list[Near]:
     # Rare: read every row that could be nearer than the N-th candidate, through the index.
     exact = qs.annotate(distance_m=_metres_sql(qs, point)).order_by()
     if box is not None:
-        exact = exact.filter(point__bboverlaps=_box_polygon(box))
+        exact = exact.filter(point__bboverlaps=bbox_polygon(box))
     return _ranked(exact.filter(distance_m__lte=bound_m), n)
 
 
@@ -251,7 +246,7 @@ def resources_in_bbox(
     if connection.vendor == "sqlite":
         qs = qs.filter(pk__in=_spatialite_frame(qs, box))
     else:
-        qs = qs.filter(point__bboverlaps=_box_polygon(box))
+        qs = qs.filter(point__bboverlaps=bbox_polygon(box))
     table = _table(qs)
     # Coordinates as two numbers: building thousands of GEOS points only to read x and y
     # cost most of the request.

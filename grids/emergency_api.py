@@ -29,6 +29,7 @@ from grids.emergency import (
     resources_in_bbox,
     resources_nearest,
 )
+from grids.geo import Box, parse_bbox
 from grids.models import EmergencyResource, ResourceKind
 
 
@@ -188,18 +189,11 @@ class BboxQuerySerializer(serializers.Serializer):
         help_text=_("Only these kinds (repeat the parameter for several)."),
     )
 
-    def validate_bbox(self, value: str) -> tuple[float, float, float, float]:
+    def validate_bbox(self, value: str) -> Box:
         try:
-            min_lon, min_lat, max_lon, max_lat = (float(part) for part in value.split(","))
-        except ValueError:
-            raise serializers.ValidationError(
-                _("Give four numbers: min_lon,min_lat,max_lon,max_lat.")
-            ) from None
-        if not (-180 <= min_lon < max_lon <= 180 and -90 <= min_lat < max_lat <= 90):
-            raise serializers.ValidationError(
-                _("The box must have min < max, longitudes in ±180, latitudes in ±90.")
-            )
-        return (min_lon, min_lat, max_lon, max_lat)
+            return parse_bbox(value)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from None
 
 
 class ResourcesGeoJsonView(APIView):

@@ -6,6 +6,7 @@ import threading
 
 from django.contrib.gis.gdal import CoordTransform, SpatialReference
 from django.contrib.gis.geos import GEOSGeometry, MultiPolygon, Polygon
+from django.utils.translation import gettext as _
 
 # CGCS2000 / 3-degree Gauss-Kruger CM 120E: a metric projection whose central meridian runs
 # through Qingdao, so areas are exact to well under 0.1 % across the district.
@@ -47,3 +48,26 @@ def as_multipolygon(geom: GEOSGeometry) -> MultiPolygon:
     if result.srid is None:
         result.srid = WGS84
     return result
+
+
+Box = tuple[float, float, float, float]
+
+
+def parse_bbox(value: str) -> Box:
+    """'min_lon,min_lat,max_lon,max_lat' (WGS84), as the map's API parameters send it.
+
+    Raises ValueError with a message for the user when it is not four numbers or not a box.
+    """
+    try:
+        min_lon, min_lat, max_lon, max_lat = (float(part) for part in value.split(","))
+    except ValueError:
+        raise ValueError(_("Give four numbers: min_lon,min_lat,max_lon,max_lat.")) from None
+    if not (-180 <= min_lon < max_lon <= 180 and -90 <= min_lat < max_lat <= 90):
+        raise ValueError(_("The box must have min < max, longitudes in ±180, latitudes in ±90."))
+    return (min_lon, min_lat, max_lon, max_lat)
+
+
+def bbox_polygon(box: Box) -> Polygon:
+    polygon = Polygon.from_bbox(box)
+    polygon.srid = WGS84
+    return polygon

@@ -16,13 +16,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AnonymousUser
-from django.contrib.gis.geos import Point, Polygon
+from django.contrib.gis.geos import Point
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from grids.geo import bbox_polygon
 from grids.models import InspectorPosition, Level, PatrolFix, Post, Region, Role, User
 from grids.selectors import Jurisdiction, jurisdiction_for_user
 
@@ -277,5 +278,5 @@ def inspector_positions_for_user_qs(
     if fresh_since is not None:
         positions = positions.filter(recorded_at__gte=fresh_since)
     if bbox is not None:
-        positions = positions.filter(point__within=Polygon.from_bbox(bbox))
+        positions = positions.filter(point__within=bbox_polygon(bbox))
     return positions.select_related("user").order_by("-recorded_at", "pk")

@@ -8,7 +8,6 @@ from typing import Any
 import django_filters
 from django import forms
 from django.conf import settings
-from django.contrib.gis.geos import Polygon
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -48,6 +47,7 @@ from cases.intake import (
 from cases.models import OPEN_STATUSES, AgencyKey, Case, SourceChannel, Status, Urgency
 from cases.selectors import case_events, case_get_for_user, case_qs_for_user
 from cases.services import actions_available
+from grids.geo import bbox_polygon, parse_bbox
 
 
 class BodyTooLarge(exceptions.APIException):
@@ -176,18 +176,10 @@ class CaseFilter(django_filters.FilterSet):
 
     def filter_bbox(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
         try:
-            min_lon, min_lat, max_lon, max_lat = (float(part) for part in value.split(","))
-        except ValueError:
-            raise serializers.ValidationError(
-                {"bbox": [_("Give four numbers: min_lon,min_lat,max_lon,max_lat.")]}
-            ) from None
-        if not (-180 <= min_lon < max_lon <= 180 and -90 <= min_lat < max_lat <= 90):
-            raise serializers.ValidationError(
-                {"bbox": [_("The box must have min < max, longitudes in ±180, latitudes in ±90.")]}
-            )
-        box = Polygon.from_bbox((min_lon, min_lat, max_lon, max_lat))
-        box.srid = 4326
-        return queryset.filter(point__intersects=box)
+            box = parse_bbox(value)
+        except ValueError as exc:
+            raise serializers.ValidationError({"bbox": [str(exc)]}) from None
+        return queryset.filter(point__intersects=bbox_polygon(box))
 
 
 class NewestFirst(CursorPagination):
