@@ -5,51 +5,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-PG_FORWARD = """
-CREATE OR REPLACE FUNCTION cases_contactaccesslog_append_only() RETURNS trigger AS $$
-BEGIN
-    RAISE EXCEPTION 'the contact access log is append-only (% refused)', TG_OP
-        USING ERRCODE = 'restrict_violation';
-END;
-$$ LANGUAGE plpgsql;
-CREATE TRIGGER cases_contactaccesslog_append_only
-    BEFORE UPDATE OR DELETE ON cases_contactaccesslog
-    FOR EACH ROW EXECUTE FUNCTION cases_contactaccesslog_append_only();
-"""
-PG_BACKWARD = """
-DROP TRIGGER IF EXISTS cases_contactaccesslog_append_only ON cases_contactaccesslog;
-DROP FUNCTION IF EXISTS cases_contactaccesslog_append_only();
-"""
-# SQLite: UPDATE only, as for case events (the test flush DELETEs on SQLite).
-SQLITE_FORWARD = """
-CREATE TRIGGER cases_contactaccesslog_no_update BEFORE UPDATE ON cases_contactaccesslog
-BEGIN
-    SELECT RAISE(ABORT, 'the contact access log is append-only (UPDATE refused)');
-END;
-"""
-SQLITE_BACKWARD = "DROP TRIGGER IF EXISTS cases_contactaccesslog_no_update;"
-
-
-def _run(schema_editor, sql):
-    # A plain cursor: the PL/pgSQL body has a '%' that parameter interpolation would eat.
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute(sql)
-
-
-def append_only(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        _run(schema_editor, PG_FORWARD)
-    elif vendor == "sqlite":
-        _run(schema_editor, SQLITE_FORWARD)
-
-
-def drop_append_only(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        _run(schema_editor, PG_BACKWARD)
-    elif vendor == "sqlite":
-        _run(schema_editor, SQLITE_BACKWARD)
+from cases.dbguards import append_only_operation
 
 
 class Migration(migrations.Migration):
@@ -81,5 +37,5 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['contact', 'accessed_at'], name='contactlog_contact_time'), models.Index(fields=['user', 'accessed_at'], name='contactlog_user_time'), models.Index(fields=['case', 'accessed_at'], name='contactlog_case_time')],
             },
         ),
-        migrations.RunPython(append_only, drop_append_only),
+        append_only_operation("cases_contactaccesslog", "the contact access log is"),
     ]

@@ -8,53 +8,9 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from cases.dbguards import append_only_operation
 
 
-PG_FORWARD = """
-CREATE OR REPLACE FUNCTION citizens_personaccesslog_append_only() RETURNS trigger AS $$
-BEGIN
-    RAISE EXCEPTION 'the person access log is append-only (% refused)', TG_OP
-        USING ERRCODE = 'restrict_violation';
-END;
-$$ LANGUAGE plpgsql;
-CREATE TRIGGER citizens_personaccesslog_append_only
-    BEFORE UPDATE OR DELETE ON citizens_personaccesslog
-    FOR EACH ROW EXECUTE FUNCTION citizens_personaccesslog_append_only();
-"""
-PG_BACKWARD = """
-DROP TRIGGER IF EXISTS citizens_personaccesslog_append_only ON citizens_personaccesslog;
-DROP FUNCTION IF EXISTS citizens_personaccesslog_append_only();
-"""
-# SQLite: UPDATE only (the test flush DELETEs on SQLite).
-SQLITE_FORWARD = """
-CREATE TRIGGER citizens_personaccesslog_no_update BEFORE UPDATE ON citizens_personaccesslog
-BEGIN
-    SELECT RAISE(ABORT, 'the person access log is append-only (UPDATE refused)');
-END;
-"""
-SQLITE_BACKWARD = "DROP TRIGGER IF EXISTS citizens_personaccesslog_no_update;"
-
-
-def _run(schema_editor, sql):
-    # A plain cursor: the PL/pgSQL body has a '%' that parameter interpolation would eat.
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute(sql)
-
-
-def append_only(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        _run(schema_editor, PG_FORWARD)
-    elif vendor == "sqlite":
-        _run(schema_editor, SQLITE_FORWARD)
-
-
-def drop_append_only(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        _run(schema_editor, PG_BACKWARD)
-    elif vendor == "sqlite":
-        _run(schema_editor, SQLITE_BACKWARD)
 
 
 class Migration(migrations.Migration):
@@ -291,5 +247,5 @@ class Migration(migrations.Migration):
             model_name='person',
             constraint=models.UniqueConstraint(condition=models.Q(('id_number_hash', ''), _negated=True), fields=('id_number_hash',), name='person_unique_id_number'),
         ),
-        migrations.RunPython(append_only, drop_append_only),
+        append_only_operation("citizens_personaccesslog", "the person access log is"),
     ]
