@@ -7,7 +7,7 @@ Each street has two communities (north/south halves), and each community two uni
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from django.contrib.gis.geos import MultiPolygon, Polygon
@@ -131,3 +131,14 @@ def _english_messages():
 
     with translation.override("en"):
         yield
+
+
+@pytest.fixture
+def eager_celery() -> Iterator[None]:
+    """Celery tasks run in the test's process, at .delay() (after commit when so queued)."""
+    from config.celery_app import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous

@@ -169,16 +169,6 @@ def test_a_missing_file_fails_in_one_line(db, tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def eager_celery():
-    from config.celery_app import app
-
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = previous
-
-
-@pytest.fixture
 def admin_client(client, settings, tmp_path: Path):
     from grids.models import User
 

@@ -397,14 +397,6 @@ def test_a_broker_that_is_down_does_not_fail_the_action(
     assert Outbox.objects.get(case=case).state == Outbox.State.PENDING
 
 
-@pytest.fixture
-def eager_celery():
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
-
-
 @pytest.mark.django_db(transaction=True)
 @override_settings(NOTIFICATION_BACKENDS=[INBOX], NOTIFICATION_KICK_ON_COMMIT=True)
 def test_after_commit_the_task_delivers_and_after_rollback_nothing_goes_out(world, eager_celery):
