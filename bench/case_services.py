@@ -4,11 +4,12 @@
 
 Needs seed_demo, seed_calendar, seed_catalogue, and generate_cases (the staff it creates, and
 the history that makes the indexes matter). N fresh reports by the grid's inspector at random
-points, then each case walked through the loop one action at a time, all cases per action:
-register, file, dispatch, sign_for, feedback, send_check, check_pass, close. Every call is
-timed with perf_counter around the service call alone (real time, real transactions, commit
-included). Prints p50/p95/p99 per action, the queries per call, and with --profile the top of a
-cProfile of 50 reports and 50 transitions.
+points (of items that start at the district: the district's staff walk them), then each case
+walked through the loop one action at a time, all cases per action: register, file,
+dispatch, sign_for, feedback, send_check, check_pass, close. Every call is timed with
+perf_counter around the service call alone (real time, real transactions, commit included).
+Prints p50/p95/p99 per action, the queries per call, and with --profile the top of a cProfile
+of 50 reports and 50 transitions.
 
 It writes: the cases it creates stay in the database (request ids start with "bench-").
 """
@@ -37,7 +38,7 @@ from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from bench.locate import percentiles, random_grid_points  # noqa: E402
-from cases.models import Case, Item  # noqa: E402
+from cases.models import Case, EntryLevel, Item  # noqa: E402
 from cases.services import ReportInput, case_report, case_transition  # noqa: E402
 from grids.models import Post, Role, User  # noqa: E402
 
@@ -86,7 +87,13 @@ def main() -> None:
     handlers: dict[int | None, User] = {}
     for post in Post.objects.filter(role=Role.UNIT_HANDLER, is_active=True).select_related("user"):
         handlers.setdefault(post.unit_id, post.user)
-    items = list(Item.objects.filter(is_active=True, default_unit__isnull=False).order_by("code"))
+    # Items whose cases start at the district, whose command centre walks them here (the
+    # others start in a street's or community's own loop).
+    items = list(
+        Item.objects.filter(
+            is_active=True, default_unit__isnull=False, entry_level=EntryLevel.DISTRICT
+        ).order_by("code")
+    )
     rng = np.random.default_rng(args.seed)
     points = random_grid_points(args.n + 60, args.seed)
 

@@ -48,7 +48,7 @@ from dispatch.dashboard import overview_counters  # noqa: E402
 from dispatch.sweeper import sweep_deadlines  # noqa: E402
 from grids.models import Level, Post, Region, Role, User  # noqa: E402
 
-SWEPT_TABLES = ("cases_case", "cases_outbox", "dispatch_deadlinealert", "dispatch_supervision")
+SWEPT_TABLES = ("cases_case", "cases_outbox", "dispatch_deadlinealert", "cases_supervision")
 
 
 class Rollback(Exception):

@@ -45,6 +45,7 @@ from django.db.models.expressions import RawSQL  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from bench.locate import percentiles, random_grid_points, random_points  # noqa: E402
+from config.dbstats import analyze  # noqa: E402
 from grids import emergency  # noqa: E402
 from grids.models import (  # noqa: E402
     EmergencyResource,
@@ -169,9 +170,7 @@ def bench_staff(count: int, seed: int) -> tuple[User, User]:
     InspectorPosition.objects.filter(user__username__startswith="bench-inspector-").update(
         recorded_at=timezone.now()
     )
-    with connection.cursor() as cursor:  # statistics for the new rows, on both backends
-        for model in (InspectorPosition, Post, User):
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+    analyze(InspectorPosition, Post, User)  # statistics for the new rows, on both backends
     return leader, officer
 
 

@@ -18,9 +18,11 @@ from cases.models import (
     Attachment,
     Case,
     CaseEvent,
+    CoHandling,
     ContactAccessLog,
     Outbox,
     StageLimit,
+    Supervision,
 )
 
 
@@ -39,7 +41,7 @@ class CaseEventInline(ReadOnlyMixin, admin.TabularInline):
     model = CaseEvent
     extra = 0
     fields = ["created_at", "action", "actor", "actor_role", "from_status", "to_status", "note"]
-    readonly_fields = fields
+    readonly_fields = fields  # type: ignore[assignment]  # the stubs narrow admin options
     ordering = ["created_at", "pk"]
     show_change_link = True
 
@@ -94,6 +96,36 @@ class OutboxAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_select_related = ["case"]
 
 
+@admin.register(Supervision)
+class SupervisionAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Written by the `supervise` action (a person or the deadline sweep) only."""
+
+    list_display = [
+        "created_at",
+        "case",
+        "kind",
+        "created_by",
+        "stage",
+        "to_level",
+        "escalated",
+        "due_at",
+        "settled_at",
+    ]
+    list_filter = ["kind", "escalated", "stage", "to_level"]
+    search_fields = ["case__number"]
+    date_hierarchy = "created_at"
+    list_select_related = ["case", "created_by"]
+
+
+@admin.register(CoHandling)
+class CoHandlingAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Written by the joint-handling actions only."""
+
+    list_display = ["added_at", "case", "unit", "signed_at", "fed_back_at", "removed_at"]
+    search_fields = ["case__number", "unit__name"]
+    list_select_related = ["case", "unit"]
+
+
 @admin.register(StageLimit)
 class StageLimitAdmin(admin.ModelAdmin):
     list_display = ["stage", "limit_value", "limit_unit"]
@@ -126,8 +158,8 @@ class ApiTokenAdmin(admin.ModelAdmin):
     ]
     list_filter = ["revoked_at"]
     search_fields = ["user__username", "prefix", "device"]
-    readonly_fields = list_display
-    fields = list_display
+    readonly_fields = list_display  # type: ignore[assignment]  # the stubs narrow admin options
+    fields = list_display  # type: ignore[assignment]  # the stubs narrow admin options
     actions = ["revoke"]
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -143,7 +175,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
 class AgencyKeyAdmin(admin.ModelAdmin):
     """One key per agency system; issue with `manage.py agency_key NAME --source CHANNEL`."""
 
-    list_display = ["name", "source", "prefix", "created_at", "revoked_at", "last_used_at"]
+    list_display = ["name", "source", "prefix", "rate", "created_at", "revoked_at", "last_used_at"]
     readonly_fields = [
         "name",
         "source",
@@ -153,7 +185,7 @@ class AgencyKeyAdmin(admin.ModelAdmin):
         "revoked_at",
         "last_used_at",
     ]
-    fields = readonly_fields
+    fields = [*readonly_fields, "rate"]
     actions = ["revoke"]
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:

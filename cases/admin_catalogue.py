@@ -8,7 +8,14 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import Domain, FilingCondition, Item, UrgencyFactor
+from cases.models import (
+    Domain,
+    EntryLevelRule,
+    FilingCondition,
+    Item,
+    RoutingRule,
+    UrgencyFactor,
+)
 
 
 class ItemInline(admin.TabularInline):
@@ -52,6 +59,15 @@ class FilingConditionInline(admin.StackedInline):
     ]
 
 
+class EntryLevelRuleInline(admin.TabularInline):
+    """A street's or community's own entry level for the item (DOMAIN.md §5)."""
+
+    model = EntryLevelRule
+    extra = 0
+    fields = ["region", "entry_level", "is_active"]
+    autocomplete_fields = ["region"]
+
+
 @admin.register(Item)
 class ItemAdmin(admin.ModelAdmin):
     list_display = [
@@ -62,16 +78,21 @@ class ItemAdmin(admin.ModelAdmin):
         "major_class",
         "minor_class",
         "default_unit",
+        "entry_level",
         "is_active",
     ]
-    list_filter = ["domain", "family", "major_class", "is_active", "default_unit"]
+    list_filter = ["domain", "family", "entry_level", "major_class", "is_active", "default_unit"]
+    list_editable = ["entry_level"]
     search_fields = ["code", "name", "legal_basis", "handling_standard", "conditions__description"]
     list_select_related = ["domain", "default_unit"]
     autocomplete_fields = ["default_unit"]
-    inlines = [FilingConditionInline]
+    inlines = [FilingConditionInline, EntryLevelRuleInline]
     fieldsets = (
         (None, {"fields": ("domain", ("code", "name"), "family", ("major_class", "minor_class"))}),
-        (_("Responsibility"), {"fields": (("default_unit", "default_unit_code"), "is_active")}),
+        (
+            _("Responsibility"),
+            {"fields": (("default_unit", "default_unit_code"), "entry_level", "is_active")},
+        ),
         (_("Rules"), {"fields": ("legal_basis", "handling_standard")}),
         (
             _("Duplicate search"),
@@ -85,3 +106,21 @@ class UrgencyFactorAdmin(admin.ModelAdmin):
     list_display = ["urgency", "factor"]
     list_display_links = ["urgency"]
     list_editable = ["factor"]
+
+
+@admin.register(EntryLevelRule)
+class EntryLevelRuleAdmin(admin.ModelAdmin):
+    list_display = ["item", "region", "entry_level", "is_active"]
+    list_filter = ["entry_level", "is_active", "region__level"]
+    search_fields = ["item__code", "item__name", "region__code", "region__name"]
+    autocomplete_fields = ["item", "region"]
+    list_select_related = ["item", "region"]
+
+
+@admin.register(RoutingRule)
+class RoutingRuleAdmin(admin.ModelAdmin):
+    list_display = ["item", "region", "unit", "auto_dispatch", "priority", "is_active"]
+    list_filter = ["auto_dispatch", "is_active", "region__level"]
+    search_fields = ["item__code", "item__name", "region__code", "region__name", "unit__name"]
+    autocomplete_fields = ["item", "region", "unit"]
+    list_select_related = ["item", "region", "unit"]

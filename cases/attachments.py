@@ -47,7 +47,7 @@ def attachment_upload(
         raise PhotoRejected(exc) from exc
     if actor is not None:
         earlier = Attachment.objects.filter(
-            uploaded_by=actor, sha256=photo.sha256, event__isnull=True
+            uploaded_by_id=actor.pk, sha256=photo.sha256, event__isnull=True
         ).first()
         if earlier is not None:
             return earlier
@@ -58,7 +58,7 @@ def attachment_upload(
     stored = default_storage.save(f"{stem}.{photo.extension}", ContentFile(photo.stored_bytes))
     thumbnail = default_storage.save(f"{stem}.thumb.jpg", ContentFile(photo.thumbnail_bytes))
     return Attachment.objects.create(
-        uploaded_by=actor,
+        uploaded_by_id=actor.pk if actor is not None else None,
         created_at=now,
         file=stored,
         thumbnail=thumbnail,

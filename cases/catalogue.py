@@ -5,12 +5,15 @@ One CSV row per filing condition; the item's and the domain's columns repeat on 
 item's rows and must agree. Columns (UTF-8, a header row with exactly these names):
 
     domain_code, domain_name, item_code, item_name, family, major_class, minor_class, unit_code,
-    legal_basis, handling_standard, duplicate_radius_m, duplicate_window_hours, condition_code,
-    condition_description, closing_condition, limit_value, limit_unit
+    legal_basis, handling_standard, duplicate_radius_m, duplicate_window_hours, entry_level,
+    condition_code, condition_description, closing_condition, limit_value, limit_unit
 
-``family`` is ``component`` or ``event``; ``limit_unit`` one of ``working_hours``,
-``working_days``, ``natural_hours``. The bundled district catalogue (cases/data/) is a file of
-this format, and ``export → import`` is a round trip.
+``family`` is ``component`` or ``event``; ``entry_level`` (where the item's cases start their
+loop, DOMAIN.md §5) ``community``, ``street`` or ``district``; ``limit_unit`` one of
+``working_hours``, ``working_days``, ``natural_hours``. The bundled district catalogue
+(cases/data/) is a file of this format, and ``export → import`` is a round trip. A file
+without the ``entry_level`` column (written before there was one) still imports: its items
+keep the level they have (new ones start at the district).
 
 Import is an upsert by code: domains, items and conditions in the file are created or updated,
 rows not in the file are left alone (a condition may have cases that point at it). Items keep
@@ -43,6 +46,7 @@ from cases.models import (
     FAMILY_CODE_LETTER,
     NATIONAL_MAJOR_CLASSES,
     Domain,
+    EntryLevel,
     Family,
     FilingCondition,
     Item,
@@ -67,6 +71,7 @@ CSV_COLUMNS: tuple[str, ...] = (
     "handling_standard",
     "duplicate_radius_m",
     "duplicate_window_hours",
+    "entry_level",
     "condition_code",
     "condition_description",
     "closing_condition",
@@ -84,7 +89,10 @@ ITEM_COLUMNS = (
     "handling_standard",
     "duplicate_radius_m",
     "duplicate_window_hours",
+    "entry_level",
 )
+# Columns a file may leave out (files written before the column existed).
+OPTIONAL_COLUMNS = frozenset({"entry_level"})
 
 _TWO_DIGITS = re.compile(r"[0-9]{2}")
 _ITEM_CODE = re.compile(r"[BS][0-9]{6}")
@@ -241,6 +249,8 @@ def _parse_row(number: int, raw: dict[str, str]) -> tuple[_ConditionRow | None, 
     problems = _RowProblems(number)
     values = {column: (raw.get(column) or "").strip() for column in CSV_COLUMNS}
     for column in CSV_COLUMNS:
+        if column in OPTIONAL_COLUMNS and column not in raw:
+            continue
         if not values[column]:
             problems.add(column, "missing value")
         elif column in _MAX_LENGTHS and len(values[column]) > _MAX_LENGTHS[column]:
@@ -272,6 +282,11 @@ def _parse_row(number: int, raw: dict[str, str]) -> tuple[_ConditionRow | None, 
                 "item_code",
                 f"{item_code} does not match its family and classes (expected {expected}NN)",
             )
+
+    entry_level = values["entry_level"]
+    if entry_level and entry_level not in EntryLevel.values:
+        known = ", ".join(EntryLevel.values)
+        problems.add("entry_level", f"unknown entry level {entry_level!r} (use {known})")
 
     limit_unit = values["limit_unit"]
     if limit_unit and limit_unit not in LimitUnit.values:
@@ -321,7 +336,7 @@ def _read_rows(handle: IO[str]) -> tuple[list[_ConditionRow], list[CatalogueProb
     problems = [
         CatalogueProblem("missing column", 1, column)
         for column in CSV_COLUMNS
-        if column not in header
+        if column not in header and column not in OPTIONAL_COLUMNS
     ]
     problems += [
         CatalogueProblem("unknown column", 1, column)
@@ -458,6 +473,8 @@ def _write(
                 "duplicate_radius_m": row.item["duplicate_radius_m"],
                 "duplicate_window_hours": row.item["duplicate_window_hours"],
             }
+            if row.item["entry_level"]:  # a file without the column keeps the levels
+                values["entry_level"] = row.item["entry_level"]
             item = items.get(row.item_code) or Item(code=row.item_code)
             _save_changes(item, values, result.items)
             items[row.item_code] = item
@@ -607,6 +624,7 @@ def catalogue_rows() -> Iterator[dict[str, str]]:
             "handling_standard": item.handling_standard,
             "duplicate_radius_m": str(item.duplicate_radius_m),
             "duplicate_window_hours": str(item.duplicate_window_hours),
+            "entry_level": item.entry_level,
             "condition_code": condition.code,
             "condition_description": condition.description,
             "closing_condition": condition.closing_condition,
@@ -638,7 +656,9 @@ def effective_limit(condition: FilingCondition, urgency: str) -> tuple[Decimal, 
     """
     if urgency not in Urgency.values:
         raise ValueError(f"unknown urgency {urgency!r}")
-    factor = UrgencyFactor.objects.filter(urgency=urgency).values_list("factor", flat=True).first()
+    from cases.tables import tables
+
+    factor: Any = tables().urgency_factors.get(urgency)
     if factor is None:
         factor = DEFAULT_URGENCY_FACTORS[urgency]
     value = (Decimal(condition.limit_value) * Decimal(str(factor))).quantize(

@@ -25,10 +25,16 @@ from cases.models import (
     DeadlineSettings,
     LimitUnit,
     Stage,
-    StageLimit,
     Status,
 )
-from cases.worktime import WorkCalendar, add_limit, load_calendar, working_time_between
+from cases.tables import tables
+from cases.worktime import (
+    WorkCalendar,
+    add_limit,
+    load_calendar,
+    remaining,
+    working_time_between,
+)
 
 # Defaults used when the table holds no row for a stage (local practice, DOMAIN.md §3).
 DEFAULT_STAGE_LIMITS: dict[str, tuple[Decimal, str]] = {
@@ -55,11 +61,8 @@ STAGE_OF_STATUS: dict[str, str] = {
 
 
 def stage_limits() -> dict[str, tuple[Decimal, str]]:
-    """Every stage's limit in one query (the table's rows over the defaults)."""
-    limits = dict(DEFAULT_STAGE_LIMITS)
-    for stage, value, unit in StageLimit.objects.values_list("stage", "limit_value", "limit_unit"):
-        limits[stage] = (Decimal(value), unit)
-    return limits
+    """Every stage's limit (the table's rows over the defaults; cached, cases.tables)."""
+    return {**DEFAULT_STAGE_LIMITS, **tables().stage_limits}
 
 
 def stage_limit(stage: str) -> tuple[Decimal, str]:
@@ -73,7 +76,10 @@ def handling_limit(case: Case) -> tuple[Decimal, str]:
 
 
 def _warn_share() -> Decimal:
-    return Decimal(str(DeadlineSettings.current().warn_share))
+    share = tables().warn_share
+    if share is None:
+        return Decimal(str(DeadlineSettings._meta.get_field("warn_share").default))
+    return share
 
 
 def _warn_at(start: datetime, due: datetime, unit: str, calendar: WorkCalendar) -> datetime:
@@ -112,10 +118,34 @@ def _set_case_clock(case: Case, filed_at: datetime) -> None:
     case.case_warn_at = _warn_at(filed_at, due, LimitUnit.WORKING_HOURS, calendar)
 
 
-def apply_clock(case: Case, *, from_status: str, now: datetime, action: str = "") -> None:
+def clock_state(case: Case) -> tuple[object, ...]:
+    """What the deadline sweep's next look depends on: state, level and the stage clock."""
+    return (
+        case.status,
+        case.handling_level,
+        case.stage_started_at,
+        case.stage_warn_at,
+        case.stage_due_at,
+    )
+
+
+def apply_clock(
+    case: Case,
+    *,
+    from_status: str,
+    now: datetime,
+    action: str = "",
+    before: tuple[object, ...] | None = None,
+) -> None:
     """Set the stage clock (and, at filing, the case clock) for the state the case is now in,
-    and the instant the deadline sweep must look at the case next."""
+    and the instant the deadline sweep must look at the case next.
+
+    `before` is clock_state() before the action: when the action left it as it was (urging,
+    supervising, joint handling, a request), the sweep's next instant stands as it is.
+    """
     _apply_stage_clock(case, from_status=from_status, now=now)
+    if before is not None and clock_state(case) == before:
+        return
     case.sweep_at = first_sweep_at(case)
 
 
@@ -197,3 +227,32 @@ def resume(case: Case, *, now: datetime) -> timedelta:
         if instant is not None:
             setattr(case, name, add_limit(instant, hours, LimitUnit.WORKING_HOURS, calendar))
     return slept
+
+
+def stage_time_left(
+    cases: list[Case], *, now: datetime, calendar: WorkCalendar | None = None
+) -> dict[int, timedelta]:
+    """Time left on each case's running stage, in the time its limit counts in (working
+    hours for most stages, natural hours where the limit says so); negative once overdue.
+
+    For lists: the stage limits are read once; a handling stage counts in its filing
+    condition's unit (select_related("condition") spares a query per case). A case with no
+    running stage clock, or a suspended one, has no entry.
+    """
+    calendar = calendar or load_calendar()
+    limits = stage_limits()
+    left: dict[int, timedelta] = {}
+    for case in cases:
+        if case.stage_due_at is None or case.status == Status.SUSPENDED:
+            continue
+        if case.status in CLOSED_STATUSES:
+            continue
+        if case.stage == Stage.HANDLE:
+            unit = str(case.condition.limit_unit)
+        else:
+            unit = limits.get(case.stage, (Decimal(1), LimitUnit.WORKING_HOURS))[1]
+        if now <= case.stage_due_at:
+            left[case.pk] = remaining(now, case.stage_due_at, unit, calendar)
+        else:
+            left[case.pk] = -remaining(case.stage_due_at, now, unit, calendar)
+    return left

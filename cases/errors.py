@@ -3,18 +3,14 @@ status the API maps it to."""
 
 from __future__ import annotations
 
+from config.api import ServiceError
 
-class CaseError(Exception):
+
+class CaseError(ServiceError):
+    """An error of the cases' services (the project's error family: config.api.ServiceError)."""
+
     code = "case_error"
     http_status = 400
-
-    def __init__(
-        self, message: str, *, field_errors: dict[str, list[str]] | None = None, **extra: object
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field_errors = field_errors or {}
-        self.extra = extra
 
 
 class InvalidInput(CaseError):

@@ -9,6 +9,11 @@ about 1.1 M cases and 10 M events, and one service call per step would take days
   is the row's target. The per-action effects (unit, counters, closure kind, requests) mirror
   `cases.handlers`, and the clocks mirror `cases.deadlines` on limits read once (the service
   versions read StageLimit, UrgencyFactor and DeadlineSettings on every call).
+- **Cases start at their entry level**, as `case_report` starts them
+  (`cases.routing.choose_entry_level` on the items' levels and the entry-level rules, read
+  once); the district pushes some of the cases in its own loop down to a street or community.
+  Joint handling, urging and supervision are not generated: they write rows beside the case
+  (co-handling units, guardian grants, supervisions) and this writes cases and events only.
 - **Timelines are cut at now.** Each case's whole path is drawn, then every step after `now` is
   dropped, so the last days hold cases open in every state with their clocks running, and
   reports after `now` never happen.
@@ -62,6 +67,7 @@ from cases.models import (
     CaseNumberSequence,
     ClosureKind,
     DeadlineSettings,
+    EntryLevelRule,
     Family,
     HandlingLevel,
     Item,
@@ -71,6 +77,8 @@ from cases.models import (
     Status,
     Urgency,
 )
+from cases.partitions import ensure_partitions
+from cases.routing import choose_entry_level
 from cases.workflow import TRANSITIONS, Action
 from cases.worktime import (
     NATURAL_HOURS,
@@ -80,6 +88,7 @@ from cases.worktime import (
     working_time_between,
 )
 from cases.worktime import add_limit as _add_limit
+from config.dbstats import analyze
 from grids.models import GridKind, InspectorType, Level, Post, Region, Role, Unit, UnitKind, User
 
 __all__ = [
@@ -119,6 +128,7 @@ URGENCY_SHARES: tuple[tuple[str, float], ...] = (
     (Urgency.URGENT, 0.12),
     (Urgency.VERY_URGENT, 0.03),
 )
+# Where the district pushes the cases that entered its own loop (normal urgency): most stay.
 LEVEL_SHARES: tuple[tuple[str, float], ...] = (
     (HandlingLevel.DISTRICT, 0.80),
     (HandlingLevel.STREET, 0.12),
@@ -251,6 +261,8 @@ class _World:
     item_ids: list[int]
     item_names: list[str]
     item_units: list[int | None]
+    item_levels: list[str]  # each item's entry level
+    entry_rules: dict[tuple[int, str], str]  # (item, street or community code) → entry level
     item_conditions: list[list[int]]
     item_weights: np.ndarray
     condition_limits: dict[int, tuple[Decimal, str]]  # as filed: the extension asks as much
@@ -314,6 +326,13 @@ def _load_world(seed: int) -> _World:
         item_ids=[item.pk for item in items],
         item_names=[item.name for item in items],
         item_units=[item.default_unit_id for item in items],
+        item_levels=[item.entry_level for item in items],
+        entry_rules={
+            (item_id, code): level
+            for item_id, code, level in EntryLevelRule.objects.filter(is_active=True).values_list(
+                "item_id", "region__code", "entry_level"
+            )
+        },
         item_conditions=[[c.pk for c in conditions[item.pk]] for item in items],
         item_weights=item_weights / item_weights.sum(),
         condition_limits=condition_limits,
@@ -914,7 +933,7 @@ class _DayGenerator:
                 c, Action.VOID, t + self.command_delay(), supervisor, note=self.note(Action.VOID)
             )
             return
-        # Small things stay low: the district pushes some cases down to the street or community.
+        # Cases start at their entry level; the district pushes some of its own down.
         while c.level != c.target_level:
             t = self.do(
                 c, Action.PUSH_DOWN, t + self.command_delay(), self.command(c, Role.DISPATCHER)
@@ -1183,7 +1202,6 @@ def _generate_day(
         c.self_handled = bool(self_handled[i])
         c.source = SourceChannel.SELF_HANDLED if c.self_handled else _CHANNELS[channel[i]]
         c.urgency = _URGENCIES[urgency[i]]
-        c.target_level = _LEVELS[level[i]]
         c.original = None
         if duplicate[i] and not c.self_handled and i:
             c.original = _pick_original(cases, c.reported_at, districts[i], rnd)
@@ -1211,8 +1229,21 @@ def _generate_day(
             c.reporter = generator.district_role(c, Role.INTAKE_OPERATOR)
         else:
             c.reporter = _SYSTEM
-        if c.self_handled:
-            c.level = HandlingLevel.GRID
+        # Where the case starts: the services' rule (cases.routing) on the data read once.
+        rules = world.entry_rules
+        item_level = (
+            rules.get((c.item, c.community))
+            or rules.get((c.item, c.street))
+            or world.item_levels[c.item_index]
+        )
+        c.level = choose_entry_level(
+            item_level=item_level,
+            urgency=c.urgency,
+            self_handled=c.self_handled,
+            reporter_role=c.reporter[1],
+        )
+        pushed = c.level == HandlingLevel.DISTRICT and c.urgency == Urgency.NORMAL
+        c.target_level = _LEVELS[level[i]] if pushed else c.level
         name = world.item_names[c.item_index]
         c.description = f"{name}{rnd.choice(DESCRIPTION_DETAILS)}"
         place = world.names.get(c.street, "") + world.names.get(c.community, "")
@@ -1497,6 +1528,9 @@ def generate_cases(
             f"Generated cases already exist between {first_day} and {end_date}. Use --append to "
             "add more to those days, or choose another range."
         )
+    # The events' months exist before the days are written (their rows would otherwise wait
+    # in the DEFAULT partition); a case reported on the last day may act until now.
+    ensure_partitions(CaseEvent._meta.db_table, first_day, max(end_date, today))
     world = _load_world(seed)
     summary = GenerationSummary(first_day, end_date, staff_created=world.staff.created)
     job = _Job(world, per_day, seed, now, batch_size)
@@ -1508,10 +1542,8 @@ def generate_cases(
         summary.events += result.events
         if on_day is not None:
             on_day(result)
-    with connection.cursor() as cursor:
-        # Fresh statistics, so the planner knows the tables are no longer small.
-        cursor.execute(f"ANALYZE {Case._meta.db_table}")
-        cursor.execute(f"ANALYZE {CaseEvent._meta.db_table}")
+    # Fresh statistics, so the planner knows the tables are no longer small.
+    analyze(Case, CaseEvent, User, Post)
     summary.seconds = time_module.perf_counter() - started
     return summary
 

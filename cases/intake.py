@@ -14,17 +14,18 @@ The case itself is written by cases.services; nothing here changes a case direct
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.gis.geos import Point
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cases.attachments import attachment_upload
 from cases.errors import CaseNotFound, InvalidInput, NotPermitted
@@ -32,15 +33,19 @@ from cases.models import (
     AgencyKey,
     Case,
     CaseEvent,
+    CoHandling,
     ContactAccessLog,
+    Item,
     PendingRequest,
     SourceChannel,
     Status,
 )
 from cases.selectors import case_get_for_user, case_qs_for_user, duplicate_candidates
-from cases.services import PUBLIC_CHANNELS, ReportInput, case_report, case_transition
-from grids.models import Post, Region, Role
-from grids.selectors import jurisdiction_for_user
+from cases.services import PUBLIC_CHANNELS, ReportInput, case_report_result, case_transition
+from cases.tables import place_names
+from grids.geo import distance_m
+from grids.models import Region, Role
+from grids.selectors import active_posts, jurisdiction_for_user
 
 # Channels a citizen's own account may report through (not the hotline or 110: those are
 # operators' and agencies' channels).
@@ -50,8 +55,43 @@ CITIZEN_CHANNELS = frozenset({SourceChannel.CITIZEN_APP, SourceChannel.WEB, Sour
 CONTACT_READER_ROLES = frozenset(
     {Role.INTAKE_OPERATOR, Role.SHIFT_SUPERVISOR, Role.DISTRICT_LEADER}
 )
+# Who takes calls and walk-ins at a desk (the intake desk page, its link in the nav): the roles
+# that report through the public channels for their region; inspectors report from the field.
+INTAKE_DESK_ROLES = frozenset({Role.INTAKE_OPERATOR, Role.STREET_OFFICER, Role.COMMUNITY_STAFF})
+# The lines and platforms of each channel the desk suggests (the one window merged 14 hotlines
+# and 6 web platforms); a deployment names its own in settings.INTAKE_SUB_CHANNELS.
+SUB_CHANNELS: dict[str, tuple[Any, ...]] = {
+    SourceChannel.HOTLINE_12345: (
+        gettext_lazy("12345 citizen hotline"),
+        gettext_lazy("12319 urban construction hotline"),
+        gettext_lazy("12369 environment hotline"),
+        gettext_lazy("12315 consumer hotline"),
+        gettext_lazy("District mayor's hotline"),
+    ),
+    SourceChannel.WEB: (
+        gettext_lazy("District government website"),
+        gettext_lazy("Leaders' message board"),
+        gettext_lazy("City government service platform"),
+    ),
+    SourceChannel.WECHAT: (
+        gettext_lazy("WeChat official account"),
+        gettext_lazy("WeChat mini program"),
+    ),
+}
 # What a unit's queue holds: the case is with the unit (or waits on a request the unit made).
 QUEUE_STATUSES = (Status.DISPATCHED, Status.HANDLING, Status.SUSPENDED, Status.HANDLED)
+
+
+def may_take_calls(user: AbstractBaseUser | Any) -> bool:
+    """Whether the user works an intake desk (the nav links it)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return bool(jurisdiction_for_user(user).roles & INTAKE_DESK_ROLES)
+
+
+def sub_channels() -> dict[str, list[str]]:
+    configured = getattr(settings, "INTAKE_SUB_CHANNELS", None) or SUB_CHANNELS
+    return {channel: [str(name) for name in names] for channel, names in configured.items()}
 
 
 def _request_id_seen(request_id: str) -> bool:
@@ -87,14 +127,14 @@ def case_report_submit(
     case (or refuses a request id that meant something else). When the report itself fails,
     the photos stay as unclaimed attachments; a corrected retry reuses them by content.
     """
-    # Two concurrent first tries may both say "created"; case_report still makes one case.
-    seen = bool(request_id.strip()) and _request_id_seen(request_id)
-    if photos and not seen:
+    if photos and not (request_id.strip() and _request_id_seen(request_id)):
         data = replace(data, attachment_ids=[*data.attachment_ids, *_upload(actor, photos)])
-    case = case_report(
+    # Concurrent copies of one request make one case; only the copy that wrote it says
+    # "created", the others answer as a retry does.
+    result = case_report_result(
         actor=actor, data=data, request_id=request_id, self_handled=self_handled, note=note
     )
-    return ReportOutcome(case=case, created=not seen)
+    return ReportOutcome(case=result.case, created=result.created)
 
 
 def case_act_submit(
@@ -152,7 +192,7 @@ def intake_source(*, actor: AbstractBaseUser, agency: AgencyKey | None, requeste
     if agency is not None:
         return agency.source
     requested = (requested or "").strip()
-    if not Post.objects.filter(user=actor, is_active=True).exists():
+    if not active_posts(actor):
         source = requested or SourceChannel.CITIZEN_APP
         if source not in CITIZEN_CHANNELS:
             raise InvalidInput(
@@ -192,6 +232,32 @@ def intake_request_id(
     raise InvalidInput(message, field_errors={"external_id": [message], "request_id": [message]})
 
 
+@dataclass(frozen=True)
+class IntakeOrigin:
+    """Where a case came in from, read back from its report's request id (the inverse of
+    `intake_request_id`): an agency's key and its ticket number, or the channel's ticket
+    number an operator typed in."""
+
+    agency_id: int | None
+    channel: str
+    external_id: str
+
+
+def intake_origin(*, request_id: str, source: str) -> IntakeOrigin | None:
+    """The origin of a case reported with this request id through this channel, or None
+    when the request id names no ticket of an agency or channel."""
+    prefix, sep, ticket = request_id.partition(":")
+    if not sep or not ticket:
+        return None
+    if prefix.startswith("agency") and prefix[len("agency") :].isdigit():
+        return IntakeOrigin(
+            agency_id=int(prefix[len("agency") :]), channel=source, external_id=ticket
+        )
+    if prefix == source:
+        return IntakeOrigin(agency_id=None, channel=source, external_id=ticket)
+    return None
+
+
 def case_intake(
     *,
     actor: AbstractBaseUser,
@@ -223,8 +289,50 @@ def case_intake(
     )
 
 
+def intake_duplicates(
+    *, user: AbstractBaseUser, item_id: int, point: Point, now: datetime | None = None
+) -> list[DuplicateSuggestion]:
+    """Before a report is taken: the open cases it may duplicate that the user can see."""
+    item = Item.objects.filter(pk=item_id, is_active=True).first()
+    if item is None:
+        return []
+    candidates = duplicate_candidates(item=item, point=point, at=now or timezone.now())
+    visible = set(
+        case_qs_for_user(user)
+        .filter(pk__in=[c.pk for c in candidates])
+        .values_list("pk", flat=True)
+    )
+    return [
+        DuplicateSuggestion(case=other, distance_m=round(distance_m(other.point, point), 1))
+        for other in candidates
+        if other.pk in visible
+    ]
+
+
 def case_location(case: Case) -> dict[str, dict[str, str]]:
-    """The case's grid chain as stored on the case: code, name and kind per level."""
+    """The case's grid chain as stored on the case: code, name and kind per level (from the
+    places the case already holds, when its write or read brought them along)."""
+    fields = ("grid", "community", "street", "district")
+    if all(Case._meta.get_field(name).is_cached(case) for name in fields):  # type: ignore[union-attr]
+        places = {name: getattr(case, name) for name in fields}
+        return {
+            name: {"code": place.code, "name": place.name, "kind": place.kind}
+            for name, place in places.items()
+        }
+    names = place_names()
+    if all(code in names for code in (case.grid_id, case.community_id, case.street_id)):
+        chain = {
+            "grid": case.grid_id,
+            "community": case.community_id,
+            "street": case.street_id,
+            "district": case.district_id,
+        }
+        return {
+            level: {"code": code, "name": names[code][0], "kind": names[code][1]}
+            if code in names
+            else {"code": code, "name": "", "kind": ""}
+            for level, code in chain.items()
+        }
     levels = {
         "grid": case.grid_id,
         "community": case.community_id,
@@ -243,32 +351,26 @@ def case_location(case: Case) -> dict[str, dict[str, str]]:
     }
 
 
-_EARTH_RADIUS_M = 6_371_008.8
-
-
-def distance_m(a: Point, b: Point) -> float:
-    """Great-circle distance in metres between two WGS84 points (haversine)."""
-    lon1, lat1, lon2, lat2 = map(math.radians, (a.x, a.y, b.x, b.y))
-    h = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * _EARTH_RADIUS_M * math.asin(math.sqrt(h))
-
-
 # --- a unit's queue ---------------------------------------------------------------------------
 
 
 def case_queue_for_user(user: AbstractBaseUser) -> QuerySet[Case]:
     """The cases with the user's units (a unit handler's unit, a street officer's street
-    office) that wait on the unit or on a request it made, the nearest stage due first."""
+    office) that wait on the unit or on a request it made, and the cases whose part the units
+    co-handle and have not fed back yet; the nearest stage due first."""
     unit_ids = sorted(jurisdiction_for_user(user).unit_ids)
     if not unit_ids:
         return Case.objects.none()
+    own = Q(handling_unit_id__in=unit_ids) & (
+        Q(status__in=QUEUE_STATUSES) | ~Q(pending_request=PendingRequest.NONE)
+    )
+    parts = CoHandling.objects.filter(
+        unit_id__in=unit_ids, removed_at__isnull=True, fed_back_at__isnull=True
+    ).values("case_id")
+    co_handled = Q(pk__in=parts, status__in=[Status.DISPATCHED, Status.HANDLING])
     return (
         case_qs_for_user(user)
-        .filter(handling_unit_id__in=unit_ids)
-        .filter(Q(status__in=QUEUE_STATUSES) | ~Q(pending_request=PendingRequest.NONE))
+        .filter(own | co_handled)
         .order_by(F("stage_due_at").asc(nulls_last=True), "pk")
     )
 
@@ -301,11 +403,12 @@ class ContactView:
 
 def contact_reader_role(*, user: AbstractBaseUser, case: Case) -> str | None:
     """The role in which the user may read the case's contact, or None."""
-    posts = Post.objects.filter(
-        user=user, is_active=True, role__in=sorted(CONTACT_READER_ROLES), region__isnull=False
-    ).select_related("region")
-    for post in posts:
-        if post.region is not None and case.grid_id.startswith(post.region.code):
+    for post in active_posts(user):
+        if (
+            post.role in CONTACT_READER_ROLES
+            and post.region is not None
+            and case.grid_id.startswith(post.region.code)
+        ):
             return post.role
     return None
 
@@ -347,7 +450,7 @@ def contact_read(
         if contact is None:
             raise CaseNotFound(_("The case has no reporter contact."))
     ContactAccessLog.objects.create(
-        user=user,
+        user_id=user.pk,
         role=role,
         case=case,
         contact=contact,

@@ -4,6 +4,15 @@
 guard (state, role and jurisdiction, expected version), write, append a CaseEvent, recompute
 the clocks, and add outbox rows. A retry carrying the same request id returns the first
 result and writes nothing.
+
+The guards are one function, `_guard` (the table's state, pending request and standing, then
+the action's precheck in cases.handlers): `actions_available` asks it to offer only the
+actions that would succeed, `case_transition` asks it under the row lock.
+
+A report starts at its entry level (cases.routing): the item's level in the place, except
+that a self-handled case stays in the grid, an urgent one goes to the district, a district
+intake operator may keep it at the district, and community staff or a street officer start
+what they report at their own level when the item may be handled there.
 """
 
 from __future__ import annotations
@@ -16,12 +25,13 @@ from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.gis.geos import Point
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases import deadlines
+from cases.assets import asset_for_report
 from cases.errors import (
     ActionNotAllowed,
     CaseError,
@@ -32,34 +42,55 @@ from cases.errors import (
     RequestIdReused,
     VersionConflict,
 )
-from cases.handlers import HANDLERS, ActionContext, Standing
+from cases.handlers import (
+    HANDLERS,
+    PRECHECKS,
+    SYSTEM_ROLE,
+    ActionContext,
+    Standing,
+    active_co_handlings,
+)
 from cases.models import (
+    CLOSED_STATUSES,
+    LEVELS_UP,
     Attachment,
     Case,
     CaseEvent,
     CaseNumberSequence,
     ClosureKind,
+    CoHandling,
     Contact,
     FilingCondition,
     HandlingLevel,
     Item,
-    Outbox,
     PendingRequest,
+    RequestType,
     SourceChannel,
     Status,
+    Supervision,
     Urgency,
 )
+from cases.outbox import outbox_row
+from cases.partitions import event_key
+from cases.routing import choose_entry_level, item_entry_level
 from cases.selectors import case_filter_for
 from cases.workflow import (
     COMMAND_ROLES,
     LEVEL_STAND_INS,
     TRANSITIONS,
     Action,
+    Audience,
     Scope,
     Transition,
 )
-from grids.models import Post, Role, UnitKind
-from grids.selectors import LocateError, OutsideDistrictError, jurisdiction_for_user, locate
+from grids.models import Asset, Level, Post, Role, UnitKind
+from grids.selectors import (
+    LocateError,
+    OutsideDistrictError,
+    active_posts,
+    jurisdiction_for_user,
+    locate,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -84,27 +115,36 @@ MAX_DESCRIPTION = 4000
 # --- the actor's standing -------------------------------------------------------------------
 
 
-SYSTEM = Standing(role="system")
+SYSTEM = Standing(role=SYSTEM_ROLE)
 
 
 def _posts(actor: AbstractBaseUser) -> list[Post]:
-    return list(
-        Post.objects.filter(user=actor, is_active=True).select_related("region", "unit__region")
-    )
+    return active_posts(actor)
 
 
 def _covers(post: Post, case: Case) -> bool:
     return post.region is not None and case.grid_id.startswith(post.region.code)
 
 
-def _standing_for(actor: AbstractBaseUser | None, case: Case, row: Transition) -> Standing:
+def _standing_for(
+    actor: AbstractBaseUser | None,
+    case: Case,
+    row: Transition,
+    posts: list[Post] | None = None,
+) -> Standing:
     """The actor's standing for this row on this case, or NotPermitted saying why."""
     if actor is None:
-        # The deadline sweeper escalates overdue cases; nothing else runs without a person.
-        if row.action is Action.ESCALATE:
+        # The deadline sweep escalates and supervises overdue cases; nothing else runs
+        # without a person.
+        if row.system:
             return SYSTEM
         raise NotPermitted(_("This action needs a person."))
-    posts = _posts(actor)
+    if posts is None:
+        posts = _posts(actor)
+    if row.scope is Scope.CO_UNIT:
+        standing = _co_unit_standing(posts, case, row)
+        if standing is not None:
+            return standing
     for post in posts:
         if _post_qualifies(post, actor, case, row):
             return Standing(role=post.role, post_id=post.pk)
@@ -116,13 +156,15 @@ def _standing_for(actor: AbstractBaseUser | None, case: Case, row: Transition) -
         and case.source in PUBLIC_CHANNELS
     ):
         return Standing(role="reporter")
-    if row.scope is Scope.UNIT and _is_co_handler(actor, case):
-        return Standing(role=Role.UNIT_HANDLER)
     roles = ", ".join(sorted(str(Role(r).label) for r in row.roles))
     raise NotPermitted(
         _("Only %(roles)s standing for this case may “%(action)s”.")
         % {"roles": roles, "action": row.label}
     )
+
+
+def _level_rank(level: str) -> int:
+    return LEVELS_UP.index(level)
 
 
 def _post_qualifies(post: Post, actor: AbstractBaseUser, case: Case, row: Transition) -> bool:
@@ -139,6 +181,17 @@ def _post_qualifies(post: Post, actor: AbstractBaseUser, case: Case, row: Transi
         # Street officers and community staff run their level's loop: they stand in for the
         # command-centre roles there.
         return role in LEVEL_STAND_INS.get(level, frozenset()) and bool(row.roles & COMMAND_ROLES)
+    if row.scope is Scope.ABOVE:
+        if role not in row.roles:
+            return False
+        if role == Role.DISTRICT_LEADER:
+            return True
+        return (
+            post.region is not None
+            and post.region.level != Level.GRID
+            and _covers(post, case)
+            and _level_rank(post.region.level) >= _level_rank(level)
+        )
     if row.scope is Scope.GRID:
         return (
             role == Role.INSPECTOR and post.region is not None and post.region.code == case.grid_id
@@ -146,12 +199,7 @@ def _post_qualifies(post: Post, actor: AbstractBaseUser, case: Case, row: Transi
     if row.scope is Scope.UNIT:
         if case.handling_unit_id is None:
             return False
-        if role == Role.UNIT_HANDLER:
-            return post.unit_id == case.handling_unit_id
-        if role == Role.STREET_OFFICER and post.region is not None:
-            unit = case.handling_unit
-            return unit.kind == UnitKind.STREET_OFFICE and unit.region.code == post.region.code
-        return False
+        return _acts_for_unit(post, case.handling_unit)
     if row.scope is Scope.LEVEL:
         if role not in row.roles or post.region is None or not _covers(post, case):
             return False
@@ -163,21 +211,68 @@ def _post_qualifies(post: Post, actor: AbstractBaseUser, case: Case, row: Transi
     return False
 
 
-def _is_co_handler(actor: AbstractBaseUser, case: Case) -> bool:
-    return actor.has_perm("cases.co_handle_case", case)
+def _acts_for_unit(post: Post, unit: Any) -> bool:
+    """A unit's handler, or a street officer for their street's office."""
+    if post.role == Role.UNIT_HANDLER:
+        return post.unit_id == unit.pk
+    if post.role == Role.STREET_OFFICER and post.region is not None:
+        return unit.kind == UnitKind.STREET_OFFICE and unit.region.code == post.region.code
+    return False
+
+
+def _co_unit_standing(posts: list[Post], case: Case, row: Transition) -> Standing | None:
+    """A handler of a unit co-handling the case, acting for that unit."""
+    if not any(post.role in row.roles or post.role == Role.STREET_OFFICER for post in posts):
+        return None
+    parts = active_co_handlings(case).select_related("unit__region")
+    for part in parts:
+        for post in posts:
+            if _acts_for_unit(post, part.unit):
+                return Standing(role=post.role, post_id=post.pk, unit_id=part.unit_id)
+    return None
+
+
+def _guard(
+    actor: AbstractBaseUser | None,
+    case: Case,
+    row: Transition,
+    posts: list[Post] | None = None,
+) -> Standing:
+    """Every guard an action passes before it is taken: the state, the pending request, the
+    actor's standing and the action's own precheck. Raises the error that says why not."""
+    if case.status not in row.sources:
+        raise ActionNotAllowed(
+            _("Cannot “%(action)s”: the case is %(status)s.")
+            % {"action": row.label, "status": Status(case.status).label},
+            status=case.status,
+        )
+    if not _pending_ok(case, row):
+        if row.needs_pending == PendingRequest.NONE:
+            message = _("A %(kind)s request is waiting for approval.") % {
+                "kind": PendingRequest(case.pending_request).label
+            }
+        else:
+            message = _("There is no %(kind)s request to decide.") % {
+                "kind": PendingRequest(row.needs_pending or "").label
+            }
+        raise ActionNotAllowed(message, pending_request=case.pending_request)
+    standing = _standing_for(actor, case, row, posts)
+    precheck = PRECHECKS.get(row.action)
+    if precheck is not None:
+        precheck(case, standing)
+    return standing
 
 
 def actions_available(*, case: Case, actor: AbstractBaseUser) -> list[Transition]:
-    """The rows the actor could take on the case now (state, pending request, standing)."""
+    """The rows the actor could take on the case now: those that pass every guard."""
+    posts = _posts(actor)
     available = []
     for row in TRANSITIONS.values():
         if row.creates_case or case.status not in row.sources:
             continue
-        if not _pending_ok(case, row):
-            continue
         try:
-            _standing_for(actor, case, row)
-        except NotPermitted:
+            _guard(actor, case, row, posts)
+        except (NotPermitted, ActionNotAllowed):
             continue
         available.append(row)
     return available
@@ -206,26 +301,33 @@ def _require_note(row: Transition, note: str) -> None:
 
 def _next_number(district_code: str, at: datetime) -> str:
     day = timezone.localtime(at).date()
-    # The counter row is created once per day; the update under the row lock hands out
-    # numbers without gaps or repeats across concurrent reports.
-    CaseNumberSequence.objects.get_or_create(district_code=district_code, day=day)
-    seq = CaseNumberSequence.objects.select_for_update().get(district_code=district_code, day=day)
-    seq.last = F("last") + 1
-    seq.save(update_fields=["last"])
-    seq.refresh_from_db(fields=["last"])
-    return f"{district_code}-{day:%Y%m%d}-{seq.last:06d}"
+    # One statement hands out the day's next number: the upsert creates the day's counter row
+    # or bumps it under its row lock, without gaps or repeats across concurrent reports
+    # (PostgreSQL, and SQLite since 3.35).
+    table = connection.ops.quote_name(CaseNumberSequence._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (district_code, day, last) VALUES (%s, %s, 1) "  # noqa: S608
+            f"ON CONFLICT (district_code, day) DO UPDATE SET last = {table}.last + 1 "
+            "RETURNING last",
+            [district_code, connection.ops.adapt_datefield_value(day)],
+        )
+        (last,) = cursor.fetchone()
+    return f"{district_code}-{day:%Y%m%d}-{last:06d}"
 
 
 def _claim_attachments(
     ids: Sequence[int], *, actor: AbstractBaseUser | None, case: Case, event: CaseEvent
-) -> None:
+) -> list[Attachment]:
+    """Attach the uploaded photos to the event; returns them, in the order of their ids."""
     if not ids:
-        return
+        return []
     ids = list(dict.fromkeys(ids))
     claimable = Attachment.objects.select_for_update().filter(pk__in=ids, event__isnull=True)
     if actor is not None:
         claimable = claimable.filter(uploaded_by=actor)
-    found = {a.pk for a in claimable}
+    claimed = sorted(claimable, key=lambda a: a.pk)
+    found = {a.pk for a in claimed}
     missing = [i for i in ids if i not in found]
     if missing:
         raise InvalidInput(
@@ -233,14 +335,28 @@ def _claim_attachments(
             field_errors={"attachments": [_("Upload the photos first, then refer to them once.")]},
         )
     Attachment.objects.filter(pk__in=found).update(case=case, event=event)
+    for attachment in claimed:
+        attachment.case, attachment.event = case, event
+    return claimed
 
 
 def _existing_event(request_id: str) -> CaseEvent | None:
-    return CaseEvent.objects.filter(request_id=request_id).select_related("case").first()
+    events = CaseEvent.objects.filter(request_id=request_id)
+    # PostgreSQL: the request-id key table says which month (partition) holds the event.
+    at = event_key(request_id)
+    if at is None:
+        return None
+    if at is not False:
+        events = events.filter(created_at=at)
+    return events.select_related("case").first()
 
 
 def _replay(
-    request_id: str, *, case_id: int | None, action: str, actor: AbstractBaseUser | None
+    request_id: str,
+    *,
+    case_id: int | None,
+    action: str,
+    actor: AbstractBaseUser | None,
 ) -> Case | None:
     """The first result when this request id was seen before; an error if it meant else."""
     event = _existing_event(request_id)
@@ -267,6 +383,36 @@ def _validate_request_id(request_id: str) -> str:
     return request_id
 
 
+# --- what a write already knows --------------------------------------------------------------
+
+
+@dataclass
+class Known:
+    """What a write knows of the case it returns, so that answering with the case reads no
+    more than it must (the API's render_case asks `known_parts`)."""
+
+    # The whole timeline, when the write knows it (a new case: its one event, with its photos).
+    timeline: list[CaseEvent] | None = None
+    # False when the case is known to have no co-handlers, or no supervisions.
+    co_handlers: bool = True
+    supervisions: bool = True
+
+
+def known_parts(case: Case) -> Known:
+    """What the write that returned this case knew of it (nothing, for a case read anew)."""
+    known = case.__dict__.get("_known")
+    return known if isinstance(known, Known) else Known()
+
+
+def _with_prefetched_attachments(event: CaseEvent, attachments: list[Attachment]) -> CaseEvent:
+    """The event as case_events reads it, its photos already in hand."""
+    photos = event.attachments.all()
+    photos._result_cache = attachments  # type: ignore[attr-defined]
+    photos._prefetch_done = True  # type: ignore[attr-defined]
+    event._prefetched_objects_cache = {"attachments": photos}  # type: ignore[attr-defined]
+    return event
+
+
 # --- report -----------------------------------------------------------------------------------
 
 
@@ -278,10 +424,27 @@ class ReportInput:
     point: Point
     condition_id: int | None = None
     urgency: str = Urgency.NORMAL
+    request_type: str = RequestType.PROBLEM
     address: str = ""
     contact_name: str = ""
     contact_phone: str = ""
     attachment_ids: Sequence[int] = field(default_factory=tuple)
+    # The city component the report is about (grids.Asset id), if the reporter named one.
+    asset_id: int | None = None
+    # "district": a district intake operator keeps the case at the district; "": the entry
+    # level decides.
+    handling_level: str = ""
+    # Which line or platform of the channel it came through (one of the one window's 14
+    # hotlines and 6 web platforms); kept on the case and recorded on the report's event.
+    sub_channel: str = ""
+
+
+@dataclass(frozen=True)
+class Reported:
+    case: Case
+    # False for a retry (the request id was seen, or a concurrent copy wrote first): the case
+    # is the first request's, and nothing was written.
+    created: bool
 
 
 def case_report(
@@ -294,12 +457,61 @@ def case_report(
     now: datetime | None = None,
 ) -> Case:
     """A case enters: located, numbered, on the intake clock (or closed, when self-handled)."""
+    return case_report_result(
+        actor=actor,
+        data=data,
+        request_id=request_id,
+        self_handled=self_handled,
+        note=note,
+        now=now,
+    ).case
+
+
+def case_report_result(
+    *,
+    actor: AbstractBaseUser | None,
+    data: ReportInput,
+    request_id: str,
+    self_handled: bool = False,
+    note: str = "",
+    now: datetime | None = None,
+) -> Reported:
+    """case_report, saying whether this call wrote the case or answers a retry.
+
+    A retry is found where it fails: the request id is unique on the events, so a copy of a
+    report already written fails at its event (or earlier, at a guard, when things changed
+    since) and then answers as a replay (created=False), or says the request id meant another
+    action. Copies racing each other (a handheld resending before the first answer came) write
+    one case the same way. A first try pays no look-up for it.
+    """
     request_id = _validate_request_id(request_id)
     action = Action.SELF_HANDLE if self_handled else Action.REPORT
-    replay = _replay(request_id, case_id=None, action=action, actor=actor)
-    if replay is not None:
-        return replay
-    now = _now(now)
+    try:
+        case = _report(
+            actor=actor,
+            data=data,
+            request_id=request_id,
+            self_handled=self_handled,
+            note=note,
+            now=_now(now),
+        )
+    except (IntegrityError, CaseError):
+        replay = _replay(request_id, case_id=None, action=action, actor=actor)
+        if replay is None:
+            raise
+        return Reported(replay, created=False)
+    return Reported(case, created=True)
+
+
+def _report(
+    *,
+    actor: AbstractBaseUser | None,
+    data: ReportInput,
+    request_id: str,
+    self_handled: bool,
+    note: str,
+    now: datetime,
+) -> Case:
     item, condition = _validate_report(data)
     try:
         location = locate(data.point)
@@ -307,27 +519,45 @@ def case_report(
         raise OutsideDistrict(str(exc), field_errors={"point": [str(exc)]}) from exc
     except LocateError as exc:
         raise InvalidInput(str(exc), field_errors={"point": [str(exc)]}) from exc
+    asset = (
+        asset_for_report(
+            asset_id=data.asset_id,
+            item=item,
+            point=data.point,
+            district_code=location.district.code,
+        )
+        if data.asset_id is not None
+        else None
+    )
     standing = _report_standing(actor, data.source, location.grid.code, self_handled)
-    try:
-        with transaction.atomic():
-            return _write_report(
-                actor=actor,
-                data=data,
-                item=item,
-                condition=condition,
-                location=location,
-                standing=standing,
-                request_id=request_id,
-                self_handled=self_handled,
-                note=note,
-                now=now,
-            )
-    except IntegrityError:
-        # A concurrent retry with the same request id won the race: return its result.
-        replay = _replay(request_id, case_id=None, action=action, actor=actor)
-        if replay is None:
-            raise
-        return replay
+    keep_at_district = data.handling_level == HandlingLevel.DISTRICT
+    if keep_at_district and not _is_district_intake(actor, location.grid.code):
+        message = _("Only the district's intake operators keep a case at the district.")
+        raise NotPermitted(message, field_errors={"handling_level": [message]})
+    level = choose_entry_level(
+        item_level=item_entry_level(
+            item, street_code=location.street.code, community_code=location.community.code
+        ),
+        urgency=data.urgency,
+        self_handled=self_handled,
+        reporter_role=standing.role,
+        keep_at_district=keep_at_district,
+    )
+    with transaction.atomic():
+        return _write_report(
+            actor=actor,
+            data=data,
+            item=item,
+            condition=condition,
+            asset=asset,
+            location=location,
+            standing=standing,
+            level=level,
+            request_id=request_id,
+            self_handled=self_handled,
+            note=note,
+            now=now,
+        )
 
 
 def _validate_report(data: ReportInput) -> tuple[Item, FilingCondition]:
@@ -336,23 +566,36 @@ def _validate_report(data: ReportInput) -> tuple[Item, FilingCondition]:
         errors["source"] = [_("Unknown source channel.")]
     if data.urgency not in Urgency.values:
         errors["urgency"] = [_("Unknown urgency.")]
+    if data.request_type not in RequestType.values:
+        errors["request_type"] = [_("Unknown request type.")]
     description = (data.description or "").strip()
     if not description:
         errors["description"] = [_("Describe the problem.")]
     elif len(description) > MAX_DESCRIPTION:
         errors["description"] = [_("At most %(n)d characters.") % {"n": MAX_DESCRIPTION}]
-    item = Item.objects.filter(pk=data.item_id, is_active=True).first()
-    condition = None
+    # The item and its condition in one query; the item alone only when that finds nothing.
+    conditions = FilingCondition.objects.select_related("item").filter(
+        item_id=data.item_id, item__is_active=True
+    )
+    if data.condition_id is None:
+        condition = conditions.order_by("order", "code").first()
+    else:
+        condition = conditions.filter(pk=data.condition_id).first()
+    item = (
+        condition.item
+        if condition is not None
+        else Item.objects.filter(pk=data.item_id, is_active=True).first()
+    )
     if item is None:
         errors["item"] = [_("Unknown or inactive catalogue item.")]
-    elif data.condition_id is None:
-        condition = item.conditions.order_by("order", "code").first()
-    else:
-        condition = item.conditions.filter(pk=data.condition_id).first()
-        if condition is None:
-            errors["condition"] = [_("This filing condition does not belong to the item.")]
+    elif condition is None and data.condition_id is not None:
+        errors["condition"] = [_("This filing condition does not belong to the item.")]
     if item is not None and condition is None and "condition" not in errors:
         errors["condition"] = [_("The item has no filing condition.")]
+    if data.handling_level not in ("", HandlingLevel.DISTRICT):
+        errors["handling_level"] = [
+            _("Only “district” (keep the case at the district), or leave it out.")
+        ]
     if errors:
         raise InvalidInput(_("The report has errors."), field_errors=errors)
     if item is None or condition is None:  # pragma: no cover - the checks above raised
@@ -391,14 +634,29 @@ def _report_standing(
     raise InvalidInput(_("Unknown source channel."), field_errors={"source": [_("Unknown.")]})
 
 
+def _is_district_intake(actor: AbstractBaseUser | None, grid_code: str) -> bool:
+    """An intake operator posted at a district that covers the point."""
+    if actor is None:
+        return False
+    return any(
+        post.role == Role.INTAKE_OPERATOR
+        and post.region is not None
+        and post.region.level == Level.DISTRICT
+        and grid_code.startswith(post.region.code)
+        for post in _posts(actor)
+    )
+
+
 def _write_report(
     *,
     actor: AbstractBaseUser | None,
     data: ReportInput,
     item: Item,
     condition: FilingCondition,
+    asset: Asset | None,
     location: Any,
     standing: Standing,
+    level: str,
     request_id: str,
     self_handled: bool,
     note: str,
@@ -413,21 +671,23 @@ def _write_report(
     case = Case(
         number=_next_number(location.district.code, now),
         source=SourceChannel.SELF_HANDLED if self_handled else data.source,
+        sub_channel=data.sub_channel.strip()[:50],
         reporter=actor,
         reporter_contact=contact,
         item=item,
         condition=condition,
         urgency=data.urgency,
+        request_type=data.request_type,
         description=data.description.strip(),
         point=Point(data.point.x, data.point.y, srid=4326),
         address=data.address.strip()[:255],
+        asset=asset,
         district_id=location.district.code,
         street_id=location.street.code,
         community_id=location.community.code,
         grid_id=location.grid.code,
-        # Every case enters the district command centre's loop; it pushes work down.
-        # Self-handled cases stay in the grid they were fixed in.
-        handling_level=HandlingLevel.GRID if self_handled else HandlingLevel.DISTRICT,
+        # The loop that handles it: its entry level (self-handled: the grid it was fixed in).
+        handling_level=level,
         status=status,
         closure_kind=ClosureKind.NORMAL if self_handled else "",
         reported_at=now,
@@ -448,11 +708,25 @@ def _write_report(
         to_status=status,
         to_level=case.handling_level,
         note=note.strip(),
-        data={"source": case.source, "urgency": case.urgency},
+        data={
+            "source": case.source,
+            "urgency": case.urgency,
+            **({"sub_channel": case.sub_channel} if case.sub_channel else {}),
+            **({"asset": asset.code} if asset is not None else {}),
+        },
         version=case.version,
     )
-    _claim_attachments(data.attachment_ids, actor=actor, case=case, event=event)
-    _add_outbox(case, event, now)
+    photos = _claim_attachments(data.attachment_ids, actor=actor, case=case, event=event)
+    _notify(case, TRANSITIONS[Action(event.action)], event, now)
+    # The answer needs nothing read again: the places are those located, the timeline is
+    # this one event, and a case this new has no co-handlers or supervisions.
+    case.grid, case.community = location.grid, location.community
+    case.street, case.district = location.street, location.district
+    case.__dict__["_known"] = Known(
+        timeline=[_with_prefetched_attachments(event, photos)],
+        co_handlers=False,
+        supervisions=False,
+    )
     return case
 
 
@@ -486,9 +760,6 @@ def case_transition(
             _("%(action)s creates a case: use case_report.") % {"action": action},
             field_errors={"action": [_("Not an action on an existing case.")]},
         )
-    replay = _replay(request_id, case_id=case_id, action=row.action, actor=actor)
-    if replay is not None:
-        return replay
     now = _now(now)
     payload = dict(payload or {})
     try:
@@ -505,7 +776,11 @@ def case_transition(
                 attachment_ids=list(attachment_ids),
                 now=now,
             )
-    except IntegrityError:
+    except (IntegrityError, CaseError):
+        # A retry is found where it fails: a copy of this request that wrote first has
+        # committed by the time this one holds the row lock, so this one meets a changed
+        # version, a state the action no longer applies to, or the unique request id of the
+        # first one's event. It answers as the replay does (a first try pays no look-up).
         replay = _replay(request_id, case_id=case_id, action=row.action, actor=actor)
         if replay is None:
             raise
@@ -526,11 +801,27 @@ def _transition_locked(
     now: datetime,
 ) -> Case:
     # 1. Lock and re-read, inside the actor's view: a case outside it does not exist for them.
-    qs = Case.objects.select_for_update(of=("self",)).select_related(
-        "item", "condition", "handling_unit__region"
+    qs = (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("item", "condition", "handling_unit__region")
+        .defer("handling_unit__region__geom")
+        # Whether the answer must read co-handlers and supervisions, and a stage change must
+        # settle supervisions: most cases have none.
+        .annotate(
+            _any_co_handler=Exists(CoHandling.objects.filter(case_id=OuterRef("pk"))),
+            _any_supervision=Exists(Supervision.objects.filter(case_id=OuterRef("pk"))),
+            _open_supervision=Exists(
+                Supervision.objects.filter(case_id=OuterRef("pk"), settled_at__isnull=True)
+            ),
+        )
     )
     if actor is not None:
-        qs = qs.filter(case_filter_for(actor, jurisdiction_for_user(actor)))
+        view = case_filter_for(actor, jurisdiction_for_user(actor))
+        if row.scope is Scope.REPORTER and view:  # an empty Q is everything already
+            # The reporter rates their own report: a citizen holds no post, so their case is
+            # outside every staff view (citizens.reports reads it for them).
+            view |= Q(reporter_id=actor.pk)
+        qs = qs.filter(view)
     case = qs.filter(pk=case_id).first()
     if case is None:
         raise CaseNotFound(_("No case %(id)s in your jurisdiction.") % {"id": case_id})
@@ -541,27 +832,14 @@ def _transition_locked(
             % {"v": case.version},
             current_version=case.version,
         )
-    if case.status not in row.sources:
-        raise ActionNotAllowed(
-            _("Cannot “%(action)s”: the case is %(status)s.")
-            % {"action": row.label, "status": Status(case.status).label},
-            status=case.status,
-        )
-    if not _pending_ok(case, row):
-        if row.needs_pending == PendingRequest.NONE:
-            message = _("A %(kind)s request is waiting for approval.") % {
-                "kind": PendingRequest(case.pending_request).label
-            }
-        else:
-            message = _("There is no %(kind)s request to decide.") % {
-                "kind": PendingRequest(row.needs_pending).label
-            }
-        raise ActionNotAllowed(message, pending_request=case.pending_request)
-    standing = _standing_for(actor, case, row)
+    standing = _guard(actor, case, row)
     _require_note(row, note)
     # 3. Write.
     from_status, from_level = case.status, case.handling_level
-    data = HANDLERS[row.action](ActionContext(case, row, payload, standing, note, now))
+    stage_before = (case.stage, case.stage_started_at)
+    clock_before = deadlines.clock_state(case)
+    context = ActionContext(case, row, payload, standing, note, now, actor=actor)
+    data = HANDLERS[row.action](context)
     if row.target is not None:
         case.status = row.target
     if row.opens_request:
@@ -573,7 +851,9 @@ def _transition_locked(
         case.pending_request = PendingRequest.NONE
         case.pending_request_data = {}
     # 5. Clocks.
-    deadlines.apply_clock(case, from_status=from_status, now=now, action=row.action)
+    deadlines.apply_clock(
+        case, from_status=from_status, now=now, action=row.action, before=clock_before
+    )
     old_version = case.version
     case.version = old_version + 1
     case.updated_at = now
@@ -606,10 +886,27 @@ def _transition_locked(
         data=data,
         version=case.version,
     )
+    stage_ended = (
+        case.status in CLOSED_STATUSES or (case.stage, case.stage_started_at) != stage_before
+    )
+    if stage_ended and case._open_supervision:  # type: ignore[attr-defined]
+        # The stage a supervision pressed on has ended: the supervision is settled.
+        Supervision.objects.filter(case=case, settled_at__isnull=True).update(settled_at=now)
+    for after_event in context.after_event:
+        after_event(event)
     _claim_attachments(attachment_ids, actor=actor, case=case, event=event)
     # 6. Notifications, delivered after commit by the command centre.
-    _add_outbox(case, event, now)
+    _notify(case, row, event, now)
+    case.__dict__["_known"] = Known(
+        co_handlers=case._any_co_handler or row.action in _ADDS_CO_HANDLER,  # type: ignore[attr-defined]
+        supervisions=case._any_supervision or row.action in _ADDS_SUPERVISION,  # type: ignore[attr-defined]
+    )
     return case
+
+
+# The actions whose handlers add a co-handler or a supervision (cases.handlers).
+_ADDS_CO_HANDLER = frozenset({Action.ADD_CO_HANDLER})
+_ADDS_SUPERVISION = frozenset({Action.SUPERVISE})
 
 
 # Everything a transition may change; number, reported_at and created_at never change.
@@ -620,126 +917,48 @@ _WRITABLE_ATTNAMES = [
 ]
 
 
-# --- outbox -----------------------------------------------------------------------------------
+# --- outbox ---------------------------------------------------------------------------------
 
 
-def _command_region(case: Case) -> str:
-    return {
-        HandlingLevel.DISTRICT: case.district_id,
-        HandlingLevel.STREET: case.street_id,
-        HandlingLevel.COMMUNITY: case.community_id,
-        HandlingLevel.GRID: case.grid_id,
-    }[case.handling_level]
+def _notify(case: Case, row: Transition, event: CaseEvent, now: datetime) -> None:
+    """Tell the row's audience, at the case's level as it stands after the action; and a
+    citizen who reported through their account, when the row has a word for them."""
+    from cases.intake import CITIZEN_CHANNELS  # intake builds on this module
 
-
-def _recipients(case: Case, action: str, data: dict[str, Any]) -> dict[str, Any] | None:
-    """Who hears about an action, as data the deliverer resolves later."""
-    command = _command_region(case)
-    if action == Action.SEND_VERIFY and data.get("inspector_id"):
-        return {"users": [data["inspector_id"]]}
-    by_action: dict[str, dict[str, Any]] = {
-        Action.REPORT: {"roles": [Role.INTAKE_OPERATOR], "region": command},
-        Action.SEND_VERIFY: {"roles": [Role.INSPECTOR], "region": case.grid_id},
-        Action.VERIFY: {"roles": [Role.INTAKE_OPERATOR], "region": command},
-        Action.REGISTER: {"roles": [Role.SHIFT_SUPERVISOR], "region": command},
-        Action.FILE: {"roles": [Role.DISPATCHER], "region": command},
-        Action.REQUEST_RETURN: {
-            "roles": [Role.DISPATCHER, Role.SHIFT_SUPERVISOR],
-            "region": command,
-        },
-        Action.REQUEST_EXTENSION: {"roles": [Role.SHIFT_SUPERVISOR], "region": command},
-        Action.REQUEST_SUSPENSION: {"roles": [Role.SHIFT_SUPERVISOR], "region": command},
-        Action.APPROVE_RETURN: {"roles": [Role.DISPATCHER], "region": command},
-        Action.FEEDBACK: {"roles": [Role.INTAKE_OPERATOR], "region": command},
-        Action.SEND_CHECK: {"roles": [Role.INSPECTOR], "region": case.grid_id},
-        Action.CHECK_PASS: {"roles": [Role.SHIFT_SUPERVISOR], "region": command},
-        Action.ESCALATE: {"roles": list(COMMAND_ROLES), "region": command},
-        Action.PUSH_DOWN: {"roles": list(COMMAND_ROLES), "region": command},
-    }
-    if action in by_action:
-        return by_action[action]
-    unit_actions = {
-        Action.DISPATCH,
-        Action.DENY_RETURN,
-        Action.APPROVE_EXTENSION,
-        Action.DENY_EXTENSION,
-        Action.APPROVE_SUSPENSION,
-        Action.DENY_SUSPENSION,
-        Action.RESUME,
-        Action.CHECK_FAIL,
-    }
-    if action in unit_actions and case.handling_unit_id:
-        return {"unit": case.handling_unit_id}
-    if action in (Action.CLOSE, Action.CLOSE_EXCEPTIONALLY, Action.REJECT) and (
-        case.reporter_id or case.reporter_contact_id
+    rows = []
+    if row.audience:
+        rows.append(
+            outbox_row(
+                case, topic=row.topic, audiences=row.audience, now=now, event=event, data=event.data
+            )
+        )
+    if (
+        row.reporter_notice is not None
+        and case.reporter_id is not None
+        and case.source in CITIZEN_CHANNELS
     ):
-        return {
-            "users": [case.reporter_id] if case.reporter_id else [],
-            "contact": case.reporter_contact_id,
-        }
-    return None
-
-
-def _add_outbox(case: Case, event: CaseEvent, now: datetime) -> None:
-    recipients = _recipients(case, event.action, event.data or {})
-    if recipients is None:
-        return
-    Outbox.objects.create(
-        case=case,
-        event=event,
-        topic=f"case.{event.action}",
-        recipients=recipients,
-        payload={
-            "case_id": case.pk,
-            "number": case.number,
-            "status": case.status,
-            "item": case.item.name,
-            "address": case.address,
-            "stage_due_at": case.stage_due_at.isoformat() if case.stage_due_at else None,
-        },
-        created_at=now,
-        next_attempt_at=now,
-    )
-
-
-# --- exceptions (guardian) --------------------------------------------------------------------
-
-
-def case_grant_co_handler(*, case_id: int, actor: AbstractBaseUser, user: AbstractBaseUser) -> None:
-    """Let another user (a co-handling unit's handler, a delegate) see and act as the unit."""
-    from guardian.shortcuts import assign_perm
-
-    _guard_exception_grant(case_id, actor)
-    assign_perm("cases.co_handle_case", user, Case.objects.get(pk=case_id))
-
-
-def case_revoke_co_handler(
-    *, case_id: int, actor: AbstractBaseUser, user: AbstractBaseUser
-) -> None:
-    from guardian.shortcuts import remove_perm
-
-    _guard_exception_grant(case_id, actor)
-    remove_perm("cases.co_handle_case", user, Case.objects.get(pk=case_id))
-
-
-def _guard_exception_grant(case_id: int, actor: AbstractBaseUser) -> None:
-    case = (
-        Case.objects.filter(case_filter_for(actor, jurisdiction_for_user(actor)))
-        .filter(pk=case_id)
-        .first()
-    )
-    if case is None:
-        raise CaseNotFound(_("No case %(id)s in your jurisdiction.") % {"id": case_id})
-    row = TRANSITIONS[Action.DISPATCH]
-    _standing_for(actor, case, row)
+        rows.append(
+            outbox_row(
+                case,
+                topic=row.reporter_topic,
+                audiences=(Audience.REPORTER,),
+                now=now,
+                event=event,
+                data=event.data,
+            )
+        )
+    for outbox in rows:
+        if outbox is not None:
+            outbox.save(force_insert=True)
 
 
 __all__ = [
     "CaseError",
+    "Known",
     "ReportInput",
     "actions_available",
-    "case_grant_co_handler",
     "case_report",
-    "case_revoke_co_handler",
+    "case_report_result",
     "case_transition",
+    "known_parts",
 ]

@@ -4,6 +4,10 @@ Whoever shows personal data calls `persons_read` with the persons already select
 user's jurisdiction (citizens.selectors); it logs one row per person (who, when, which, how,
 why) and returns what may be shown.
 
+Where a person lives is shown only to readers whose area covers it: a landlord reached through
+a flat he owns in the reader's grid shows his name and (masked) phone, not his home address or
+grid elsewhere.
+
 Who sees an ID number (and phone) whole: community staff (or street officers) posted to a
 region that covers the person's grid, who also hold the permission
 `citizens.view_full_id_number` (an administrator grants it, through a group, to the few who
@@ -18,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import PermissionsMixin
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,6 +32,7 @@ from citizens import idnumbers
 from citizens.errors import InvalidInput, NotPermitted
 from citizens.models import Person, PersonAccessLog, PersonKeyGroup
 from grids.models import Post, Role
+from grids.selectors import Jurisdiction, jurisdiction_for_user
 
 # Posts from which a person's ID number may be read whole (with the permission below).
 WHOLE_ID_ROLES = frozenset({Role.COMMUNITY_STAFF, Role.STREET_OFFICER})
@@ -54,7 +60,7 @@ class PersonView:
 
 def _posts(user: AbstractBaseUser) -> list[tuple[str, str]]:
     return list(
-        Post.objects.filter(user=user, is_active=True, region__isnull=False).values_list(
+        Post.objects.filter(user_id=user.pk, is_active=True, region__isnull=False).values_list(
             "role", "region__code"
         )
     )
@@ -69,11 +75,29 @@ def _role_over(posts: list[tuple[str, str]], grid_code: str, roles: frozenset[st
 
 def may_read_whole(user: AbstractBaseUser, person: Person) -> bool:
     """Whether the user may see this person's ID number and phone whole."""
+    return may_read_whole_in(user, person.grid_id or "")
+
+
+def may_read_whole_in(user: AbstractBaseUser, grid_code: str) -> bool:
+    """Whether the user may see whole the records of persons living in this grid."""
     if getattr(user, "is_superuser", False):
         return True
-    if not user.has_perm(WHOLE_ID_PERMISSION) or not person.grid_id:
+    if not grid_code or not _has_whole_permission(user):
         return False
-    return bool(_role_over(_posts(user), person.grid_id, WHOLE_ID_ROLES))
+    return bool(_role_over(_posts(user), grid_code, WHOLE_ID_ROLES))
+
+
+def _has_whole_permission(user: AbstractBaseUser) -> bool:
+    return isinstance(user, PermissionsMixin) and user.has_perm(WHOLE_ID_PERMISSION)
+
+
+def whole_read_roots(user: AbstractBaseUser) -> list[str]:
+    """The region codes under which the user may read persons whole ("" for everywhere)."""
+    if getattr(user, "is_superuser", False):
+        return [""]
+    if not _has_whole_permission(user):
+        return []
+    return sorted({code for role, code in _posts(user) if role in WHOLE_ID_ROLES})
 
 
 def clean_reason(reason: str) -> str:
@@ -97,6 +121,7 @@ def persons_read(
     ip: str | None = None,
     now: datetime | None = None,
     via_grids: dict[int, str] | None = None,
+    jurisdiction: Jurisdiction | None = None,
 ) -> list[PersonView]:
     """Log one read per person, then return them masked (or whole, when asked and allowed).
 
@@ -139,8 +164,15 @@ def persons_read(
         person__in=[person.pk for person in persons]
     ).values_list("person_id", "group__code"):
         groups.setdefault(person_id, []).append(code)
+    reader = jurisdiction if jurisdiction is not None else jurisdiction_for_user(user)
     return [
-        _view(person, full=full, groups=sorted(groups.get(person.pk, []))) for person in persons
+        _view(
+            person,
+            full=full,
+            groups=sorted(groups.get(person.pk, [])),
+            home_visible=reader.covers_region(person.grid_id or ""),
+        )
+        for person in persons
     ]
 
 
@@ -186,8 +218,8 @@ def _log(
         )
         return
     meta = PersonAccessLog._meta
-    columns = {name: connection.ops.quote_name(meta.get_field(name).column) for name in _LOG_FIELDS}
-    columns["grid"] = connection.ops.quote_name(meta.get_field("grid_code").column)
+    columns = {name: connection.ops.quote_name(meta.get_field(name).column) for name in _LOG_FIELDS}  # type: ignore[union-attr,arg-type]  # concrete fields only
+    columns["grid"] = connection.ops.quote_name(meta.get_field("grid_code").column)  # type: ignore[arg-type]
     sql = _LOG_INSERT.format(table=connection.ops.quote_name(meta.db_table), **columns)
     params = [
         user_id,
@@ -202,7 +234,7 @@ def _log(
         common["ip"],
     ]
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, params)  # type: ignore[arg-type]
 
 
 def _age(born: date | None) -> int | None:
@@ -212,7 +244,7 @@ def _age(born: date | None) -> int | None:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
-def _view(person: Person, *, full: bool, groups: list[str]) -> PersonView:
+def _view(person: Person, *, full: bool, groups: list[str], home_visible: bool) -> PersonView:
     number = idnumbers.decrypt(person.id_number_encrypted)
     return PersonView(
         id=person.pk,
@@ -223,8 +255,9 @@ def _view(person: Person, *, full: bool, groups: list[str]) -> PersonView:
         id_number=number if full else idnumbers.mask(number),
         phone=person.phone if full else mask_phone(person.phone),
         registered_address=person.registered_address,
-        actual_address=person.actual_address,
-        grid_code=person.grid_id or "",
+        # Where they live, only when it lies in the reader's area.
+        actual_address=person.actual_address if home_visible else "",
+        grid_code=(person.grid_id or "") if home_visible else "",
         key_groups=groups,
         masked=not full,
     )

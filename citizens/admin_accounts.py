@@ -31,9 +31,18 @@ class CitizenProfileAdmin(admin.ModelAdmin):
 
 @admin.register(Open311Client)
 class Open311ClientAdmin(admin.ModelAdmin):
-    list_display = ["name", "contact", "source", "prefix", "is_active", "last_used_at"]
+    list_display = ["name", "contact", "source", "prefix", "rate", "is_active", "last_used_at"]
     list_filter = ["is_active", "source"]
-    fields = ["name", "contact", "source", "prefix", "is_active", "created_at", "last_used_at"]
+    fields = [
+        "name",
+        "contact",
+        "source",
+        "prefix",
+        "rate",
+        "is_active",
+        "created_at",
+        "last_used_at",
+    ]
     readonly_fields = ["name", "source", "prefix", "created_at", "last_used_at"]
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:

@@ -5,13 +5,11 @@ report, and imports the good rows only when confirmed."""
 
 from __future__ import annotations
 
-import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -22,26 +20,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cases.admin import ReadOnlyMixin
-from citizens.import_jobs import import_job_get, import_job_start
+from citizens.import_jobs import import_dir, import_job_get, import_job_start
 from citizens.models import Building, Dwelling, KeyGroup, Organisation, Parcel, PersonAccessLog
+from config.staging import stage_upload
 
 IMPORT_PERMISSION = "citizens.add_person"
 SESSION_KEY = "citizens_import"
-
-
-UNCONFIRMED_TTL_SECONDS = 24 * 3600
-
-
-def import_dir() -> Path:
-    """The waiting folder, cleared of uploads nobody confirmed within a day (personal data
-    must not linger on disk)."""
-    folder = Path(settings.REGISTRY_IMPORT_DIR)
-    folder.mkdir(parents=True, exist_ok=True)
-    cutoff = time.time() - UNCONFIRMED_TTL_SECONDS
-    for stale in folder.iterdir():
-        if stale.is_file() and stale.stat().st_mtime < cutoff:
-            stale.unlink(missing_ok=True)
-    return folder
 
 
 @admin.register(KeyGroup)
@@ -124,17 +108,14 @@ class BuildingAdmin(ReadOnlyMixin, admin.ModelAdmin):
                 form.add_error("file", _("A .csv or .xlsx file, please."))
             else:
                 token = uuid.uuid4().hex
-                stored = import_dir() / f"{token}{suffix}"
-                with stored.open("wb") as out:
-                    for chunk in upload.chunks():
-                        out.write(chunk)
+                stage_upload(import_dir() / f"{token}{suffix}", upload.chunks())
                 request.session[SESSION_KEY] = {"token": token}
                 import_job_start(
                     token=token,
                     kind=form.cleaned_data["kind"],
                     suffix=suffix,
                     name=upload.name,
-                    user_id=request.user.pk,
+                    user_id=request.user.pk,  # type: ignore[arg-type]  # the admin: logged in
                     commit=False,
                 )
                 return redirect("admin:citizens_registry_import")
@@ -169,7 +150,7 @@ class BuildingAdmin(ReadOnlyMixin, admin.ModelAdmin):
             kind=job["kind"],
             suffix=job["suffix"],
             name=job["name"],
-            user_id=request.user.pk,
+            user_id=request.user.pk,  # type: ignore[arg-type]  # the admin: logged in
             commit=True,
         )
         return redirect("admin:citizens_registry_import")

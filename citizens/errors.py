@@ -1,11 +1,13 @@
-"""Errors of the citizens' services, in the cases' error family (one error body in the API).
+"""Errors of the citizens' services, in the project's error family (config.api.ServiceError;
+one error body in the API).
 
 A registry record outside the user's jurisdiction is a 404 like a case outside it.
 """
 
 from __future__ import annotations
 
-from cases.errors import CaseError, InvalidInput, NotPermitted
+from cases.errors import InvalidInput, NotPermitted
+from config.api import ServiceError
 
 __all__ = [
     "AlreadyRegistered",
@@ -19,31 +21,31 @@ __all__ = [
 ]
 
 
-class RecordNotFound(CaseError):
+class RecordNotFound(ServiceError):
     code = "not_found"
     http_status = 404
 
 
-class TooManyRequests(CaseError):
+class TooManyRequests(ServiceError):
     code = "throttled"
     http_status = 429
 
 
-class SmsUnavailable(CaseError):
+class SmsUnavailable(ServiceError):
     code = "sms_unavailable"
     http_status = 503
 
 
-class AlreadyRegistered(CaseError):
+class AlreadyRegistered(ServiceError):
     code = "already_registered"
     http_status = 409
 
 
-class InvalidCredentials(CaseError):
+class InvalidCredentials(ServiceError):
     code = "invalid_credentials"
     http_status = 400
 
 
-class PhotoTooLarge(CaseError):
+class PhotoTooLarge(ServiceError):
     code = "too_large"
     http_status = 413

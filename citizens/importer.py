@@ -31,9 +31,11 @@ from citizens.models import (
     Dwelling,
     DwellingUse,
     KeyGroup,
+    Occupancy,
     OccupancyRole,
     Parcel,
     Person,
+    PersonKeyGroup,
 )
 from citizens.services import (
     building_create,
@@ -42,6 +44,7 @@ from citizens.services import (
     occupancy_link,
     person_register,
 )
+from config.dbstats import analyze
 from grids.models import Level, Region
 
 KINDS = ("buildings", "dwellings", "persons")
@@ -239,7 +242,7 @@ def _polygon(row: _Row, column: str) -> Polygon | None:
         return None
     if geom.srid != 4326:
         geom.transform(4326)
-    return geom
+    return geom  # type: ignore[return-value]  # a Polygon: checked above
 
 
 # --- the kinds ----------------------------------------------------------------------------
@@ -296,7 +299,7 @@ def _check_buildings(rows: list[_Row]) -> _Plan:
             from grids.selectors import LocateError, locate
 
             try:
-                item["grid_code"] = locate(item["footprint"].point_on_surface).grid.code
+                item["grid_code"] = locate(item["footprint"].point_on_surface).grid.code  # type: ignore[union-attr]  # the footprint: a Polygon
             except LocateError as exc:
                 row.fail("footprint", str(exc))
         if not row.errors:
@@ -431,6 +434,12 @@ def _check_persons(rows: list[_Row]) -> _Plan:
 
 
 CHECKS = {"buildings": _check_buildings, "dwellings": _check_dwellings, "persons": _check_persons}
+# The tables each kind of import fills (for ANALYZE once it has committed).
+_FILLS: dict[str, tuple[type[Any], ...]] = {
+    "buildings": (Building,),
+    "dwellings": (Dwelling,),
+    "persons": (Person, Occupancy, PersonKeyGroup),
+}
 
 
 # --- writing ------------------------------------------------------------------------------
@@ -517,6 +526,7 @@ def registry_import(
             _("The registry changed while importing; nothing was imported (%(error)s).")
             % {"error": message}
         ) from None
+    analyze(*_FILLS[kind])
     report.committed = True
     return report
 

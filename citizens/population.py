@@ -10,7 +10,8 @@ from the households, disabled and people under care at their usual rates).
 
 ID numbers are valid (GB 11643) and unique, encrypted and hashed like any other
 (citizens.idnumbers). Rows are written with COPY on PostgreSQL and bulk_create elsewhere, in
-one transaction.
+one transaction; then ANALYZE, and the population figures per grid are counted
+(citizens.stats), so the population picture has its nightly snapshot from the start.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ from citizens.models import (
     PersonKeyGroup,
 )
 from citizens.services import key_groups_seed
+from citizens.stats import figures_rebuild
+from config.dbstats import analyze
 from grids.models import Level, Region
 
 REFERENCE_PERSONS = 520_000
@@ -134,7 +137,7 @@ class PopulationExistsError(Exception):
 
 
 def _next_id(model: type[Model]) -> int:
-    return (model.objects.aggregate(top=Max("pk"))["top"] or 0) + 1
+    return (model._default_manager.aggregate(top=Max("pk"))["top"] or 0) + 1
 
 
 class _Generator:
@@ -143,7 +146,7 @@ class _Generator:
         self.np = np.random.default_rng(seed)
         self.households_per_grid = households_per_grid
         self.rows = _Rows()
-        self.ids = {
+        self.ids: dict[type[Model], int] = {
             model: _next_id(model)
             for model in (
                 Parcel,
@@ -418,7 +421,7 @@ _TABLES: tuple[tuple[type[Model], str], ...] = (
 
 def _columns(model: type[Model], row: dict[str, Any]) -> list[tuple[str, str]]:
     fields = {f.attname: f.column for f in model._meta.concrete_fields}
-    return [(attname, fields[attname]) for attname in row]
+    return [(attname, str(fields[attname])) for attname in row]
 
 
 def _geometry_value(value: Any) -> Any:
@@ -461,7 +464,19 @@ def _write_orm(rows: _Rows, progress: Callable[[str], None], batch: int) -> None
                     for key, value in item.items()
                 }
                 objects.append(model(**values))
-            model.objects.bulk_create(objects)
+            model._default_manager.bulk_create(objects)
+
+
+DEMO_PERSONS = 20_000
+
+
+def demo_street_code() -> str:
+    """The street of the demo accounts (seed_demo posts them to the street with the lowest
+    code and its first community)."""
+    street = Region.objects.filter(level=Level.STREET).order_by("code").first()
+    if street is None:
+        raise ValueError("No streets: run seed_demo first.")
+    return street.code
 
 
 def generate_population(
@@ -496,6 +511,9 @@ def generate_population(
             _write_copy(rows, progress)
         else:
             _write_orm(rows, progress, batch)
+    progress("ANALYZE, and the population figures per grid…")
+    analyze(*(model for model, _name in _TABLES))
+    figures_rebuild()
     summary = Summary(
         grids=len(grids),
         parcels=len(rows.parcels),
@@ -510,4 +528,11 @@ def generate_population(
     return summary
 
 
-__all__ = ["REFERENCE_PERSONS", "PopulationExistsError", "Summary", "generate_population"]
+__all__ = [
+    "DEMO_PERSONS",
+    "REFERENCE_PERSONS",
+    "PopulationExistsError",
+    "Summary",
+    "demo_street_code",
+    "generate_population",
+]

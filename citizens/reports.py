@@ -3,12 +3,12 @@ timeline, rate the result once it is closed.
 
 The public timeline shows what happened to the case and when, never who did it: no staff
 names, no units' internal notes, no phone numbers. Only the reasons a citizen is owed
-(why a report was rejected or closed without a fix) are shown, with numbers masked.
+(why a report was rejected or closed without a fix) are shown, through the same redaction as
+everything published (citizens.redaction.public_note).
 """
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -22,16 +22,15 @@ from django.utils.translation import gettext as _
 
 from cases.attachments import attachment_upload
 from cases.errors import ActionNotAllowed, CaseNotFound, InvalidInput
-from cases.intake import IntakeOutcome, case_intake, mask_phone
+from cases.intake import IntakeOutcome, case_intake
 from cases.models import Attachment, Case, CaseEvent, SourceChannel, Status
 from cases.services import ReportInput, case_transition
 from cases.workflow import TRANSITIONS, Action
 from citizens.errors import PhotoTooLarge
+from citizens.redaction import public_note
 
 # Events whose note the citizen is owed: why the report was turned down or closed.
 PUBLIC_NOTE_ACTIONS = frozenset({Action.REJECT, Action.CLOSE, Action.CLOSE_EXCEPTIONALLY})
-# Runs of 7 or more digits (with spaces or dashes): phone numbers, ID numbers.
-_NUMBER_RUN = re.compile(r"\+?\d[\d \-]{5,}\d")
 
 
 def _request_id(user_pk: int, request_id: str) -> str:
@@ -98,10 +97,6 @@ def citizen_report_get(user: Any, case_id: int) -> Case:
     return case
 
 
-def mask_numbers(text: str) -> str:
-    return _NUMBER_RUN.sub(lambda match: mask_phone(re.sub(r"[ \-]", "", match.group())), text)
-
-
 @dataclass(frozen=True)
 class PublicEvent:
     at: datetime
@@ -122,13 +117,15 @@ def _action_label(action: str) -> str:
 def public_timeline(case: Case) -> list[PublicEvent]:
     """The case's changes of status, with the reasons the citizen is owed; nobody's name."""
     timeline = []
-    for event in case.events.order_by("created_at", "pk").only(
+    # None is older than the report: the bound skips the months before it (cases.selectors).
+    events = case.events.filter(created_at__gte=case.reported_at)
+    for event in events.order_by("created_at", "pk").only(
         "action", "created_at", "from_status", "to_status", "note"
     ):
         is_report = not event.from_status
         if not is_report and event.to_status == event.from_status:
             continue
-        note = mask_numbers(event.note) if event.action in PUBLIC_NOTE_ACTIONS else ""
+        note = public_note(event.note) if event.action in PUBLIC_NOTE_ACTIONS else ""
         timeline.append(
             PublicEvent(
                 at=event.created_at,

@@ -51,16 +51,20 @@ def _scoped(qs: QuerySet, jurisdiction: Jurisdiction) -> QuerySet:
 # --- single records (404 outside the jurisdiction) -------------------------------------------
 
 
+def parcel_visible(parcel: Parcel, jurisdiction: Jurisdiction) -> bool:
+    """The parcel's grid, or one of its buildings, lies in the jurisdiction."""
+    return (
+        jurisdiction.covers_region(parcel.grid_id)
+        or _scoped(Building.objects.filter(parcel=parcel), jurisdiction).exists()
+    )
+
+
 def parcel_get_for_user(
     user: AnyUser, parcel_id: int, *, jurisdiction: Jurisdiction | None = None
 ) -> Parcel:
-    """A parcel whose grid, or one of whose buildings, lies in the user's jurisdiction."""
     j = jurisdiction or registry_jurisdiction(user)
     parcel = Parcel.objects.filter(pk=parcel_id).first()
-    if parcel is None or not (
-        j.covers_region(parcel.grid_id)
-        or _scoped(Building.objects.filter(parcel=parcel), j).exists()
-    ):
+    if parcel is None or not parcel_visible(parcel, j):
         raise RecordNotFound(_("No parcel %(id)s in your jurisdiction.") % {"id": parcel_id})
     return parcel
 

@@ -46,7 +46,7 @@ def grid_for_geometry(geom: GEOSGeometry, grid_code: str = "") -> str:
 def parcel_create(*, code: str, geom: GEOSGeometry, name: str = "", grid_code: str = "") -> Parcel:
     if isinstance(geom, Polygon):
         geom = MultiPolygon(geom, srid=geom.srid)
-    return Parcel.objects.create(
+    return Parcel.objects.create(  # type: ignore[misc]  # a MultiPolygon by now
         code=code, name=name, geom=geom, grid_id=grid_for_geometry(geom, grid_code)
     )
 

@@ -1,4 +1,4 @@
-"""Admin for routing rules, deadline cards, supervision records and the sweeper settings."""
+"""Admin for deadline cards and the sweeper settings (routing rules and supervisions: cases)."""
 
 from __future__ import annotations
 
@@ -9,19 +9,11 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 import dispatch.admin_evaluation  # registers the evaluation models
-from dispatch.models import DeadlineAlert, RoutingRule, Supervision, SweepSettings
+from dispatch.models import DeadlineAlert, SweepSettings
 
 # The notifications admin lives in its own module; the app works without it.
 with contextlib.suppress(ImportError):
     import dispatch.admin_notifications  # noqa: F401
-
-
-@admin.register(RoutingRule)
-class RoutingRuleAdmin(admin.ModelAdmin):
-    list_display = ["item", "region", "unit", "auto_dispatch", "priority", "is_active"]
-    list_filter = ["auto_dispatch", "is_active", "region__level"]
-    search_fields = ["item__code", "item__name", "region__code", "region__name", "unit__name"]
-    autocomplete_fields = ["item", "region", "unit"]
 
 
 class _ReadOnlyAdmin(admin.ModelAdmin):
@@ -47,17 +39,9 @@ class DeadlineAlertAdmin(_ReadOnlyAdmin):
         "handling_level",
         "created_at",
         "settled_at",
+        "supervision",
     ]
     list_filter = ["kind", "stage", "handling_level"]
-    search_fields = ["case__number"]
-    date_hierarchy = "created_at"
-    list_select_related = ["case"]
-
-
-@admin.register(Supervision)
-class SupervisionAdmin(_ReadOnlyAdmin):
-    list_display = ["case", "stage", "from_level", "to_level", "escalated", "created_at"]
-    list_filter = ["escalated", "stage", "to_level"]
     search_fields = ["case__number"]
     date_hierarchy = "created_at"
     list_select_related = ["case"]

@@ -8,7 +8,14 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from dispatch.models import DailyStat, EvaluationFact, GradeBand, ScoreWeight, VolumeStep
+from dispatch.models import (
+    DailyStat,
+    EvaluationFact,
+    GradeBand,
+    PatrolStandard,
+    ScoreWeight,
+    VolumeStep,
+)
 
 
 @admin.register(ScoreWeight)
@@ -27,6 +34,17 @@ class VolumeStepAdmin(admin.ModelAdmin):
 @admin.register(GradeBand)
 class GradeBandAdmin(admin.ModelAdmin):
     list_display = ["grade", "min_score"]
+
+
+@admin.register(PatrolStandard)
+class PatrolStandardAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "min_covered_percent", "min_duty_hours"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return not PatrolStandard.objects.exists()
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 class _WrittenByRebuild(admin.ModelAdmin):

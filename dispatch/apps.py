@@ -10,7 +10,11 @@ class DispatchConfig(AppConfig):
         from django.db.models.signals import post_save
 
         from cases.models import Outbox
+        from cases.partitions import register_partitioned
         from dispatch import notifications
+
+        # Evaluation facts are partitioned by month of their day on PostgreSQL (migration 0009).
+        register_partitioned("dispatch_evaluationfact", "day", timestamp=False)
 
         # Wiring only: a committed outbox row kicks a delivery task (the beat sweep is the
         # backstop when the broker is down).

@@ -24,7 +24,7 @@ def inbox_qs_for_user(
     """The user's own messages, newest first (nothing for an anonymous user)."""
     if not user.is_authenticated:
         return InboxMessage.objects.none()
-    messages = InboxMessage.objects.filter(user=user)
+    messages = InboxMessage.objects.filter(user_id=user.pk)
     if unread_only:
         messages = messages.filter(read_at__isnull=True)
     return messages.order_by("-created_at", "-pk")

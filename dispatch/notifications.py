@@ -28,15 +28,17 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.functional import Promise
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from cases.intake import mask_phone
 from cases.models import Contact, Outbox, Status
+from cases.workflow import topic_label
 from dispatch.models.notifications import InboxMessage, NotificationDelivery
 from grids.models import CODE_LENGTH, Post, Role, User
+from grids.selectors import unit_member_ids
 
 logger = logging.getLogger(__name__)
 
@@ -45,37 +47,8 @@ DEFAULT_BACKENDS = [
     "dispatch.notifications.EmailBackend",
     "dispatch.notifications.LoggingSmsBackend",
     "dispatch.notifications.LoggingWechatBackend",
+    "dispatch.webpush.WebPushBackend",
 ]
-
-# What the topic ("case.<action>") means to a reader.
-TOPIC_LABELS: dict[str, Any] = {
-    "case.report": gettext_lazy("New case reported"),
-    "case.send_verify": gettext_lazy("Please verify on site"),
-    "case.verify": gettext_lazy("Verified on site"),
-    "case.register": gettext_lazy("Case registered, awaiting filing"),
-    "case.file": gettext_lazy("Case filed, awaiting dispatch"),
-    "case.dispatch": gettext_lazy("Case dispatched to your unit"),
-    "case.request_return": gettext_lazy("Return requested"),
-    "case.request_extension": gettext_lazy("Extension requested"),
-    "case.request_suspension": gettext_lazy("Suspension requested"),
-    "case.approve_return": gettext_lazy("Return approved"),
-    "case.deny_return": gettext_lazy("Return denied"),
-    "case.approve_extension": gettext_lazy("Extension approved"),
-    "case.deny_extension": gettext_lazy("Extension denied"),
-    "case.approve_suspension": gettext_lazy("Suspension approved"),
-    "case.deny_suspension": gettext_lazy("Suspension denied"),
-    "case.resume": gettext_lazy("Case resumed"),
-    "case.feedback": gettext_lazy("Handling reported"),
-    "case.send_check": gettext_lazy("Please check on site"),
-    "case.check_pass": gettext_lazy("Check passed, awaiting close"),
-    "case.check_fail": gettext_lazy("Check failed, please handle again"),
-    "case.escalate": gettext_lazy("Case escalated"),
-    "case.push_down": gettext_lazy("Case handed down"),
-    "case.close": gettext_lazy("Your report has been handled and closed"),
-    "case.close_exceptionally": gettext_lazy("Your report has been closed"),
-    "case.reject": gettext_lazy("Your report was not accepted"),
-}
-
 
 # --- messages and recipients --------------------------------------------------------------------
 
@@ -131,16 +104,32 @@ def _users_with_roles_over(roles: Iterable[str], region_code: str) -> list[User]
     return list(User.objects.filter(pk__in=user_ids, is_active=True).order_by("pk"))
 
 
+def _users_posted_on(roles: Iterable[str], region_code: str) -> list[User]:
+    """Users holding one of the roles on exactly this region: a level's own command."""
+    user_ids = Post.objects.filter(
+        role__in=sorted(set(roles)), region__code=region_code, is_active=True
+    ).values("user_id")
+    return list(User.objects.filter(pk__in=user_ids, is_active=True).order_by("pk"))
+
+
 def resolve_recipients(recipients: dict[str, Any]) -> list[Recipient]:
-    """Who an outbox row is for, read now (posts may have changed since it was written)."""
+    """Who an outbox row is for, read now (posts may have changed since it was written).
+
+    The rows cases.outbox writes name `groups` (roles posted on a region: a level's command,
+    a grid's inspectors) and `units`; rows written before that named one `roles` over a
+    `region` (that region and the regions above it) and one `unit`.
+    """
     users: list[User] = []
+    for group in recipients.get("groups") or []:
+        users += _users_posted_on(group.get("roles") or [], str(group.get("region", "")))
     if recipients.get("roles") and recipients.get("region"):
         users += _users_with_roles_over(recipients["roles"], str(recipients["region"]))
+    unit_ids = [int(u) for u in recipients.get("units") or []]
     if recipients.get("unit"):
-        handler_ids = Post.objects.filter(
-            role=Role.UNIT_HANDLER, unit_id=recipients["unit"], is_active=True
-        ).values("user_id")
-        users += User.objects.filter(pk__in=handler_ids, is_active=True).order_by("pk")
+        unit_ids.append(int(recipients["unit"]))
+    if unit_ids:
+        member_ids = sorted(unit_member_ids(unit_ids))
+        users += User.objects.filter(pk__in=member_ids, is_active=True).order_by("pk")
     if recipients.get("users"):
         users += User.objects.filter(pk__in=recipients["users"], is_active=True).order_by("pk")
     resolved: dict[str, Recipient] = {}
@@ -154,18 +143,40 @@ def resolve_recipients(recipients: dict[str, Any]) -> list[Recipient]:
     return list(resolved.values())
 
 
+# Labels of the topics that are not about one case's action (cases.workflow labels those):
+# the apps that write them register them at start-up (analysis.apps: its alarms).
+_OTHER_TOPIC_LABELS: dict[str, Promise] = {}
+
+
+def register_topic_labels(labels: dict[str, Promise]) -> None:
+    """Say what topics written by another app mean to a reader (lazy, translated on reading)."""
+    _OTHER_TOPIC_LABELS.update(labels)
+
+
+def label_of(topic: str) -> Promise | None:
+    """What a topic means to its reader, wherever it is defined; None for a stranger."""
+    return topic_label(topic) or _OTHER_TOPIC_LABELS.get(topic)
+
+
 def _render(row: Outbox) -> tuple[str, str]:
     payload = row.payload or {}
+    # Every topic we write has a label; a stranger reads as an update.
+    label = label_of(row.topic) or _("Case update")
+    if row.case_id is None:
+        # Not about one case (an analysis alarm): "label: subject", the summary below.
+        title = _("%(label)s: %(subject)s") % {
+            "label": label,
+            "subject": payload.get("subject", ""),
+        }
+        return title[:200], str(payload.get("summary", ""))
     number = payload.get("number", "")
-    label = TOPIC_LABELS.get(row.topic, row.topic)
     title = _("Case %(number)s: %(label)s") % {"number": number, "label": label}
     status = payload.get("status", "")
     status_label = Status(status).label if status in Status.values else status
-    lines = [
-        _("Item: %(item)s") % {"item": payload.get("item", "")},
-        _("Address: %(address)s") % {"address": payload.get("address", "")},
-        _("Status: %(status)s") % {"status": status_label},
-    ]
+    lines = [_("Item: %(item)s") % {"item": payload.get("item", "")}]
+    if payload.get("address"):  # a report placed on the map alone has none
+        lines.append(_("Address: %(address)s") % {"address": payload["address"]})
+    lines.append(_("Status: %(status)s") % {"status": status_label})
     if payload.get("stage_due_at"):
         due = datetime.fromisoformat(payload["stage_due_at"])
         lines.append(
@@ -203,12 +214,15 @@ class InboxBackend(NotificationBackend):
 
     def send(self, message: Delivery) -> None:
         assert message.recipient.user is not None  # noqa: S101 - accepts() guarantees it
+        link = str(message.payload.get("url", ""))
         InboxMessage.objects.create(
             user=message.recipient.user,
             title=message.title,
             body=message.body,
             case_id=message.case_id,
             case_number=message.case_number,
+            # Only a path on this site: a payload never sends anyone elsewhere.
+            link=link if link.startswith("/") and not link.startswith("//") else "",
             topic=message.topic,
             created_at=message.created_at,
         )
@@ -350,7 +364,10 @@ def _deliver_one(
 ) -> tuple[int, list[str]]:
     """Send a row to every recipient on every channel not yet done; return (sends, errors)."""
     recipients = resolve_recipients(row.recipients or {})
-    title, body = _render(row)
+    # In the site's language, whichever process delivers: a worker has none active, and a web
+    # or test thread would otherwise lend the language of the last request it served.
+    with translation.override(settings.LANGUAGE_CODE):
+        title, body = _render(row)
     done = set(NotificationDelivery.objects.filter(outbox=row).values_list("recipient", "channel"))
     sends = 0
     errors: list[str] = []

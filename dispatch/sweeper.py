@@ -15,12 +15,17 @@ Phases, in order, so a long gap yields every card in one sweep (1 and 2 are one 
 each case whose sweep_at has come):
 
 0. filed cases whose routing rule says so are dispatched automatically (dispatch.routing);
-1. yellow card when now ≥ stage_warn_at (reminder to whoever must act);
+1. yellow card when now ≥ stage_warn_at (a warning to whoever must act);
 2. red card when now ≥ stage_due_at (overdue), with the instant the grace runs out;
 3. once the grace has run out on a red card whose stage clock still runs: escalate one
-   level up through case_transition (actor None: the system), record a Supervision (督办)
-   and send a reminder (催办). At the district, the top, the case is supervised and urged
-   but not moved.
+   level up, then supervise (督办) the case there, both through case_transition (actor
+   None: the system) — the supervision is a cases.Supervision, and its notice goes to
+   whoever must act and the level's command. At the district, the top, the case is
+   supervised but not moved.
+
+Every notice goes through cases.outbox.outbox_row, with the audiences and words of the
+workflow table (cases.workflow: NOTICES for the cards, the rows for escalate and
+supervise).
 4. a case escalated and still overdue gets a red card at its new level at the next sweep,
    and with it that level's grace: it climbs one level per grace until someone acts or it
    reaches the district (DOMAIN.md §5).
@@ -46,23 +51,24 @@ from cases.models import (
     CaseEvent,
     HandlingLevel,
     Outbox,
+    RoutingRule,
     Status,
+    Supervision,
 )
+from cases.outbox import outbox_row
 from cases.services import case_transition
-from cases.workflow import COMMAND_ROLES, Action
+from cases.workflow import NOTICE_OVERDUE, NOTICE_WARNING, NOTICES, Action
 from cases.worktime import add_limit, load_calendar
-from dispatch.models import DeadlineAlert, RoutingRule, Supervision, SweepSettings
+from dispatch.models import DeadlineAlert, SweepSettings
 from dispatch.routing import routing_auto_dispatch
 
 logger = logging.getLogger(__name__)
 
 # The partial indexes' predicate, written the same way so the planner can use them.
 _OPEN = sorted(OPEN_STATUSES)
-_AT_UNIT = frozenset({Status.DISPATCHED, Status.HANDLING})
 
-TOPIC_WARNING = "case.warning"
-TOPIC_OVERDUE = "case.overdue"
-TOPIC_REMINDER = "case.reminder"
+TOPIC_WARNING = NOTICE_WARNING
+TOPIC_OVERDUE = NOTICE_OVERDUE
 
 
 @dataclass
@@ -189,8 +195,13 @@ def _claim_in_batches(
 
 
 def _visit_candidates(now: datetime) -> QuerySet[Case]:
-    """Open cases whose next sweep instant has come (the partial index case_open_sweep_at)."""
-    return Case.objects.filter(status__in=_OPEN, sweep_at__lte=now).order_by("sweep_at", "pk")
+    """Open cases whose next sweep instant has come (the partial index case_open_sweep_at),
+    with their item (every notice names it)."""
+    return (
+        Case.objects.filter(status__in=_OPEN, sweep_at__lte=now)
+        .select_related("item")
+        .order_by("sweep_at", "pk")
+    )
 
 
 def _visit(case: Case, now: datetime, result: SweepResult, grace: SweepSettings) -> bool:
@@ -221,10 +232,10 @@ def _visit_cases(
     and from the arrival at each level after that: each command gets its full grace.
     """
     issued: set[tuple[int, str, Any, Any, str]] = set()
-    for case_id, kind, started, deadline, level in DeadlineAlert.objects.filter(
+    for case_id, kind, started_at, deadline, level in DeadlineAlert.objects.filter(
         case_id__in=[case.pk for case in cases]
     ).values_list("case_id", "kind", "stage_started_at", "deadline_at", "handling_level"):
-        issued.add((case_id, kind, started, deadline, level))
+        issued.add((case_id, kind, started_at, deadline, level))
     yellow_clocks = {(c, s, d) for c, k, s, d, _lvl in issued if k == DeadlineAlert.Kind.YELLOW}
     red_clocks = {(c, s, d) for c, k, s, d, _lvl in issued if k == DeadlineAlert.Kind.RED}
     red_levels = {(c, s, d, lvl) for c, k, s, d, lvl in issued if k == DeadlineAlert.Kind.RED}
@@ -234,7 +245,9 @@ def _visit_cases(
     yellow = red = 0
     for case in cases:
         running = case.status != Status.SUSPENDED and case.stage_started_at is not None
-        warn, due, started = case.stage_warn_at, case.stage_due_at, case.stage_started_at
+        warn: datetime | None = case.stage_warn_at
+        due: datetime | None = case.stage_due_at
+        started = case.stage_started_at
         if (
             running
             and warn is not None
@@ -242,9 +255,7 @@ def _visit_cases(
             and (case.pk, started, warn) not in yellow_clocks
         ):
             alerts.append(_alert(case, DeadlineAlert.Kind.YELLOW, warn, now, None))
-            outbox += _outbox_rows(
-                case, TOPIC_WARNING, [_actor_recipients(case)], now, card="yellow", due=warn
-            )
+            outbox += _card_notice(case, TOPIC_WARNING, now, card="yellow", due=warn)
             yellow += 1
         if (
             running
@@ -260,9 +271,7 @@ def _visit_cases(
                 calendar,
             )
             alerts.append(_alert(case, DeadlineAlert.Kind.RED, due, now, escalate_at))
-            outbox += _outbox_rows(
-                case, TOPIC_OVERDUE, _actor_and_command(case), now, card="red", due=due
-            )
+            outbox += _card_notice(case, TOPIC_OVERDUE, now, card="red", due=due)
             red += 1
         upcoming = [
             instant for instant in (warn, due) if running and instant is not None and instant > now
@@ -283,7 +292,7 @@ def _alert(
         case=case,
         kind=kind,
         stage=case.stage,
-        stage_started_at=case.stage_started_at,
+        stage_started_at=case.stage_started_at,  # type: ignore[misc]  # a running clock has one
         deadline_at=deadline_at,
         handling_level=case.handling_level,
         created_at=now,
@@ -327,39 +336,45 @@ def _supervise(alert: DeadlineAlert, now: datetime, result: SweepResult) -> None
         result.settled_moot += 1
         return
     from_level = case.handling_level
-    event = None
-    note = _("Overdue at stage “%(stage)s” past the grace period: escalated by the deadline sweep.")
+    stage = case.get_stage_display()
+    escalation = None
     if from_level != HandlingLevel.DISTRICT:
+        note = _(
+            "Overdue at stage “%(stage)s” past the grace period: escalated by the deadline sweep."
+        )
         request_id = f"sweep-escalate-{alert.pk}"
         case = case_transition(
             case_id=case.pk,
             action=Action.ESCALATE,
             actor=None,
             request_id=request_id,
-            note=note % {"stage": case.get_stage_display()},
+            note=note % {"stage": stage},
             now=now,
         )
-        event = CaseEvent.objects.filter(request_id=request_id).first()
+        escalation = CaseEvent.objects.filter(request_id=request_id).first()
         result.escalated += 1
+        note = _("Overdue at stage “%(stage)s” past the grace period: escalated and supervised.")
     else:
         note = _("Overdue at stage “%(stage)s” past the grace period: supervised at the district.")
-    Supervision.objects.create(
-        case=case,
-        alert=alert,
-        stage=alert.stage,
-        from_level=from_level,
-        to_level=case.handling_level,
-        escalated=event is not None,
-        event=event,
-        note=note % {"stage": case.get_stage_display()},
-        created_at=now,
+    request_id = f"sweep-supervise-{alert.pk}"
+    case_transition(
+        case_id=case.pk,
+        action=Action.SUPERVISE,
+        actor=None,
+        request_id=request_id,
+        note=note % {"stage": stage},
+        payload={
+            "escalation_event_id": escalation.pk if escalation is not None else None,
+            "from_level": from_level,
+            "stage": alert.stage,
+        },
+        now=now,
     )
     result.supervised += 1
-    result.notifications += _notify(
-        case, TOPIC_REMINDER, _actor_and_command(case), now, card="red", due=alert.deadline_at
-    )
+    result.notifications += Outbox.objects.filter(event__request_id=request_id).count()
     alert.settled_at = now
-    alert.save(update_fields=["settled_at"])
+    alert.supervision = Supervision.objects.filter(event__request_id=request_id).first()
+    alert.save(update_fields=["settled_at", "supervision"])
 
 
 def _clock_still_runs(case: Case, alert: DeadlineAlert) -> bool:
@@ -374,73 +389,17 @@ def _clock_still_runs(case: Case, alert: DeadlineAlert) -> bool:
 # --- notifications ----------------------------------------------------------------------------
 
 
-def _command_region(case: Case) -> str:
-    regions: dict[str, str] = {
-        HandlingLevel.DISTRICT: case.district_id,
-        HandlingLevel.STREET: case.street_id,
-        HandlingLevel.COMMUNITY: case.community_id,
-        HandlingLevel.GRID: case.grid_id,
-    }
-    return regions[case.handling_level]
-
-
-def _command_recipients(case: Case) -> dict[str, Any]:
-    return {"roles": sorted(COMMAND_ROLES), "region": _command_region(case)}
-
-
-def _actor_recipients(case: Case) -> dict[str, Any]:
-    """Whoever must act on the running stage: the handling unit, or the level's command."""
-    if case.status in _AT_UNIT and case.handling_unit_id:
-        return {"unit": case.handling_unit_id}
-    return _command_recipients(case)
-
-
-def _actor_and_command(case: Case) -> list[dict[str, Any]]:
-    actor, command = _actor_recipients(case), _command_recipients(case)
-    return [actor] if actor == command else [actor, command]
-
-
-def _notify(
-    case: Case,
-    topic: str,
-    recipients: list[dict[str, Any]],
-    now: datetime,
-    *,
-    card: str,
-    due: datetime,
-) -> int:
-    rows = _outbox_rows(case, topic, recipients, now, card=card, due=due)
-    Outbox.objects.bulk_create(rows)
-    return len(rows)
-
-
-def _outbox_rows(
-    case: Case,
-    topic: str,
-    recipients: list[dict[str, Any]],
-    now: datetime,
-    *,
-    card: str,
-    due: datetime,
+def _card_notice(
+    case: Case, topic: str, now: datetime, *, card: str, due: datetime
 ) -> list[Outbox]:
-    payload = {
-        "case_id": case.pk,
-        "number": case.number,
-        "status": case.status,
-        "stage": case.stage,
-        "card": card,
-        "handling_level": case.handling_level,
-        "address": case.address,
-        "stage_due_at": due.isoformat(),
-    }
-    return [
-        Outbox(
-            case=case,
-            topic=topic,
-            recipients=to,
-            payload=payload,
-            created_at=now,
-            next_attempt_at=now,
-        )
-        for to in recipients
-    ]
+    """A card's notice (unsaved: a batch's rows are saved together), for the card's audience
+    at the case's level: whoever must act, and for a red card the level's command."""
+    notice = NOTICES[topic]
+    row = outbox_row(
+        case,
+        topic=topic,
+        audiences=notice.audience,
+        now=now,
+        extra={"stage": case.stage, "card": card, "stage_due_at": due.isoformat()},
+    )
+    return [row] if row is not None else []

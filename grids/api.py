@@ -44,6 +44,12 @@ class RegionPagination(GeoJsonPagination):
     page_size_query_param = "page_size"
     max_page_size = 2000
 
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        # A FeatureCollection: "features", not the page-number pagination's "results".
+        paginated = super().get_paginated_response_schema(schema)
+        paginated["required"] = ["type", "count", "features"]
+        return paginated
+
 
 class RegionFilter(django_filters.FilterSet):
     level = django_filters.ChoiceFilter(choices=Level.choices)

@@ -48,6 +48,8 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.dbstats import analyze
+from grids.cameras import CAMERA_COLUMNS, CameraInput, camera_input_from_row, camera_write
 from grids.geo import bbox_polygon
 from grids.models import (
     EmergencyResource,
@@ -339,12 +341,6 @@ def grid_inspector_ids(grid_code: str) -> set[int]:
     )
 
 
-def may_use_emergency(user: AbstractBaseUser | AnonymousUser) -> bool:
-    """Staff only: a user holding any active post (citizens hold none)."""
-    jurisdiction = jurisdiction_for_user(user)
-    return jurisdiction.everything or bool(jurisdiction.roles)
-
-
 # --- services: writing resources --------------------------------------------------------------
 
 
@@ -367,6 +363,8 @@ class ResourceInput:
     contact: str = ""
     details: dict[str, Any] | None = None
     is_active: bool = True
+    # Cameras only: how to watch it (grids.cameras).
+    camera: CameraInput | None = None
 
 
 def _grid_at(point: Point) -> Region | None:
@@ -394,6 +392,8 @@ def resource_errors(data: ResourceInput) -> dict[str, list[str]]:
         errors["capacity"] = [_("Capacity cannot be negative.")]
     if len(data.contact) > 100:
         errors["contact"] = [_("At most %(n)d characters.") % {"n": 100}]
+    if data.camera is not None and data.kind != ResourceKind.CAMERA:
+        errors["kind"] = [_("Only cameras have a stream, a direction or a camera owner.")]
     return errors
 
 
@@ -417,11 +417,13 @@ def resource_save(*, data: ResourceInput) -> EmergencyResource:
                 "is_active": data.is_active,
             },
         )
+        if resource.kind == ResourceKind.CAMERA:
+            camera_write(resource, data.camera)
     return resource
 
 
 CSV_REQUIRED = ("lon", "lat", "kind", "name", "code")
-CSV_OPTIONAL = ("capacity", "contact", "details", "active")
+CSV_OPTIONAL = ("capacity", "contact", "details", "active", *CAMERA_COLUMNS)
 
 
 def _parse_row(row: dict[str, str | None]) -> tuple[ResourceInput | None, dict[str, list[str]]]:
@@ -454,6 +456,8 @@ def _parse_row(row: dict[str, str | None]) -> tuple[ResourceInput | None, dict[s
     active = text("active").lower()
     if active not in ("", "1", "0", "true", "false", "yes", "no"):
         errors["active"] = [_("Use true or false.")]
+    camera, camera_errors = camera_input_from_row({k: v or "" for k, v in row.items() if k})
+    errors.update(camera_errors)
     if errors:
         return None, errors
     data = ResourceInput(
@@ -466,6 +470,7 @@ def _parse_row(row: dict[str, str | None]) -> tuple[ResourceInput | None, dict[s
         contact=text("contact"),
         details=details,
         is_active=active not in ("0", "false", "no"),
+        camera=camera,
     )
     return data, resource_errors(data)
 
@@ -522,6 +527,7 @@ def resources_import(*, lines: Iterable[str]) -> int:
     with transaction.atomic():
         for data in parsed:
             resource_save(data=data)
+    analyze(EmergencyResource)
     return len(parsed)
 
 
@@ -581,4 +587,6 @@ def resources_generate(*, count: int, seed: int, batch_size: int = 5000) -> int:
                 batch = []
         if batch:
             EmergencyResource.objects.bulk_create(batch, ignore_conflicts=True)
+    # Without statistics the planner takes the table for empty and passes over the KNN index.
+    analyze(EmergencyResource)
     return EmergencyResource.objects.count() - before

@@ -14,7 +14,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
-from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -25,23 +24,14 @@ from grids.emergency import (
     NearInspector,
     fresh_minutes,
     inspectors_nearest,
-    may_use_emergency,
     resources_in_bbox,
     resources_nearest,
 )
 from grids.geo import Box, parse_bbox
 from grids.models import EmergencyResource, ResourceKind
+from grids.permissions import IsStaff
 
-
-class IsStaff(BasePermission):
-    """Emergency data is for staff: users holding a post (citizens hold none)."""
-
-    message = _("Only staff with a post may use emergency linkage.")
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        return bool(request.user and request.user.is_authenticated) and may_use_emergency(
-            request.user
-        )
+__all__ = ["IsStaff", "NearestView", "ResourcesGeoJsonView"]
 
 
 class NearestOptionsSerializer(serializers.Serializer):

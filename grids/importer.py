@@ -32,6 +32,7 @@ from django.contrib.gis.geos.prepared import PreparedGeometry
 from django.db import IntegrityError, transaction
 from tqdm import tqdm
 
+from config.dbstats import analyze
 from grids.geo import WGS84, area_m2, as_multipolygon
 from grids.models import CODE_LENGTH, LEVEL_ORDER, PARENT_LEVEL, GridKind, Level, Region
 
@@ -527,7 +528,7 @@ def import_regions(
     """
     try:
         with transaction.atomic():
-            return _write_regions(
+            result = _write_regions(
                 regions, level=level, source_name=source_name, progress_to=progress_to
             )
     except IntegrityError as exc:
@@ -536,6 +537,8 @@ def import_regions(
         raise RegionImportFailed(
             [ImportProblem(source_name, f"the database refused the import: {exc}")]
         ) from exc
+    analyze(Region)
+    return result
 
 
 def _write_regions(

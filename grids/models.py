@@ -28,8 +28,8 @@ class User(AbstractUser):
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
-        verbose_name = _("user")
-        verbose_name_plural = _("users")
+        verbose_name = _("user")  # type: ignore[assignment]  # lazy text: a stubs limitation
+        verbose_name_plural = _("users")  # type: ignore[assignment]
 
 
 class Level(models.TextChoices):
@@ -268,6 +268,8 @@ class Asset(models.Model):
         ordering = ["code"]
         verbose_name = _("asset")
         verbose_name_plural = _("assets")
+        # The nearest assets of one class (a lamp's report offers the lamps around it).
+        indexes = [models.Index(fields=["major_class", "minor_class"], name="asset_class")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(Exact(Length("code"), 16)),
@@ -405,3 +407,163 @@ class EmergencyResource(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+
+class CameraState(models.TextChoices):
+    ONLINE = "online", _("Online")
+    OFFLINE = "offline", _("Offline")
+    NO_STREAM = "no_stream", _("No live stream")
+    FAULT = "fault", _("Fault")
+
+
+class Camera(models.Model):
+    """A public video camera: an emergency resource of kind camera, with how to watch it.
+
+    Browsers play `stream_url` (HLS, .m3u8) through hls.js; `rtsp_url` is kept for the
+    operators' own video gateways and never handed to a browser. A camera without a stream
+    (state no_stream) is still a place on the map with a direction and an owner.
+    """
+
+    resource = models.OneToOneField(
+        EmergencyResource,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="camera",
+        limit_choices_to={"kind": ResourceKind.CAMERA},
+        verbose_name=_("resource"),
+    )
+    place = models.CharField(_("place"), max_length=200, blank=True, default="")
+    direction_deg = models.PositiveSmallIntegerField(
+        _("direction (degrees from north)"), null=True, blank=True
+    )
+    owner_unit = models.ForeignKey(
+        Unit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cameras",
+        verbose_name=_("owner"),
+    )
+    stream_url = models.URLField(
+        _("HLS stream URL"),
+        max_length=500,
+        blank=True,
+        default="",
+        help_text=_("An http(s) URL of an HLS playlist (.m3u8), played in the browser."),
+    )
+    rtsp_url = models.CharField(
+        _("RTSP URL"),
+        max_length=500,
+        blank=True,
+        default="",
+        help_text=_("For the operators' video gateways; never sent to browsers."),
+    )
+    snapshot_url = models.URLField(_("snapshot URL"), max_length=500, blank=True, default="")
+    state = models.CharField(
+        _("camera state"),
+        max_length=20,
+        choices=CameraState.choices,
+        default=CameraState.NO_STREAM,
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("camera")
+        verbose_name_plural = _("cameras")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(direction_deg__isnull=True) | Q(direction_deg__lte=359),
+                name="camera_direction_0_359",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.resource)
+
+
+class PatrolDay(models.Model):
+    """One inspector's patrol on one local day, from their GPS fixes (grids.tracks).
+
+    The track is the cleaned and simplified line (GPS jumps dropped, noise smoothed); the
+    figures are measured on it. Rebuilt whole by grids.tracks.patrol_days_build, so a late
+    batch of fixes is counted when the day is built again.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="patrol_days",
+        verbose_name=_("inspector"),
+        db_index=False,  # the unique (user, day) below leads with it
+    )
+    day = models.DateField(_("day"))
+    track = models.MultiLineStringField(_("track"), srid=4326, null=True, blank=True)
+    distance_m = models.FloatField(_("distance walked (m)"))
+    duty_seconds = models.PositiveIntegerField(_("time on duty (s)"))
+    fixes_received = models.PositiveIntegerField(_("fixes received"))
+    fixes_used = models.PositiveIntegerField(_("fixes used"))
+    jumps_dropped = models.PositiveIntegerField(_("GPS jumps dropped"))
+    first_fix_at = models.DateTimeField(_("first fix at"), null=True, blank=True)
+    last_fix_at = models.DateTimeField(_("last fix at"), null=True, blank=True)
+    # Of the grids the inspector is posted to (their union): the share within the covering
+    # distance of the track. None without a grid post.
+    covered_share = models.FloatField(_("share of own grids covered"), null=True, blank=True)
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        ordering = ["-day", "user"]
+        verbose_name = _("patrol day")
+        verbose_name_plural = _("patrol days")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "day"], name="patrolday_user_day"),
+            models.CheckConstraint(
+                condition=Q(covered_share__isnull=True)
+                | (Q(covered_share__gte=0) & Q(covered_share__lte=1)),
+                name="patrolday_share_0_1",
+            ),
+        ]
+        indexes = [models.Index(fields=["day"], name="patrolday_day")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.day} {self.distance_m:.0f} m"
+
+
+class PatrolGridDay(models.Model):
+    """An inspector's patrol day within one grid: their own grids, and any other they walked."""
+
+    patrol_day = models.ForeignKey(
+        PatrolDay,
+        on_delete=models.CASCADE,
+        related_name="grids",
+        verbose_name=_("patrol day"),
+        db_index=False,  # the unique (patrol_day, grid) below leads with it
+    )
+    grid = models.ForeignKey(
+        Region,
+        to_field="code",
+        db_column="grid_code",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("grid"),
+    )
+    day = models.DateField(_("day"))
+    is_own = models.BooleanField(_("own grid"))
+    distance_m = models.FloatField(_("distance walked (m)"))
+    duty_seconds = models.PositiveIntegerField(_("time on duty (s)"))
+    covered_share = models.FloatField(_("share of the grid covered"))
+
+    class Meta:
+        ordering = ["day", "grid"]
+        verbose_name = _("patrol day in a grid")
+        verbose_name_plural = _("patrol days in grids")
+        constraints = [
+            models.UniqueConstraint(fields=["patrol_day", "grid"], name="patrolgridday_once"),
+            models.CheckConstraint(
+                condition=Q(covered_share__gte=0) & Q(covered_share__lte=1),
+                name="patrolgridday_share_0_1",
+            ),
+        ]
+        indexes = [models.Index(fields=["grid", "day"], name="patrolgridday_grid_day")]
+
+    def __str__(self) -> str:
+        return f"{self.grid_id} {self.day} {self.distance_m:.0f} m"

@@ -258,12 +258,21 @@ def inspector_positions_qs(jurisdiction: Jurisdiction) -> QuerySet[InspectorPosi
     viewer's subtrees (where they stand does not matter: a grid's inspector who walks into
     the next street is still theirs).
     """
+    return InspectorPosition.objects.filter(
+        user__in=directed_inspectors_qs(jurisdiction), user__is_active=True
+    )
+
+
+def directed_inspectors_qs(jurisdiction: Jurisdiction) -> QuerySet[User]:
+    """The active inspectors with an active inspector post inside the jurisdiction, for those
+    who direct them (POSITION_VIEWER_ROLES; nobody for anyone else): whose positions and
+    tracks they may see."""
     if not (jurisdiction.everything or jurisdiction.has_role(*POSITION_VIEWER_ROLES)):
-        return InspectorPosition.objects.none()
+        return User.objects.none()
     posts = Post.objects.filter(
         jurisdiction.region_filter("region__code"), role=Role.INSPECTOR, is_active=True
     )
-    return InspectorPosition.objects.filter(user__in=posts.values("user"), user__is_active=True)
+    return User.objects.filter(pk__in=posts.values("user"), is_active=True)
 
 
 def inspector_positions_for_user_qs(
@@ -280,3 +289,65 @@ def inspector_positions_for_user_qs(
     if bbox is not None:
         positions = positions.filter(point__within=bbox_polygon(bbox))
     return positions.select_related("user").order_by("-recorded_at", "pk")
+
+
+# --- the inspector's own track ------------------------------------------------------------------
+
+EARTH_RADIUS_M = 6_371_008.8  # mean radius: a walk's length to within a fraction of a percent
+# A fix this imprecise (a phone indoors, a cell-tower guess) is kept but not walked.
+TRACK_MAX_ACCURACY_M = 100.0
+MAX_TRACK_FIXES = 20_000
+
+
+def great_circle_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """The distance between two WGS84 points in metres (haversine on the mean sphere)."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dphi, dlam = phi2 - phi1, math.radians(lon2 - lon1)
+    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlam / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+
+
+@dataclass(frozen=True)
+class TrackFix:
+    lon: float
+    lat: float
+    recorded_at: datetime
+    accuracy_m: float | None
+
+
+@dataclass(frozen=True)
+class Track:
+    """A user's fixes of one local day, oldest first, and the distance walked through them."""
+
+    day_start: datetime
+    fixes: list[TrackFix]
+    distance_m: float
+    truncated: bool
+
+
+def patrol_track(*, user: User, day_start: datetime) -> Track:
+    """The user's own fixes from day_start for 24 hours (device time), and their length.
+
+    Fixes less precise than TRACK_MAX_ACCURACY_M are listed but do not add distance.
+    """
+    rows = list(
+        PatrolFix.objects.filter(
+            user=user, recorded_at__gte=day_start, recorded_at__lt=day_start + timedelta(days=1)
+        )
+        .order_by("recorded_at")
+        .values_list("point", "recorded_at", "accuracy_m")[: MAX_TRACK_FIXES + 1]
+    )
+    truncated = len(rows) > MAX_TRACK_FIXES
+    fixes = [
+        TrackFix(lon=point.x, lat=point.y, recorded_at=at, accuracy_m=accuracy)
+        for point, at, accuracy in rows[:MAX_TRACK_FIXES]
+    ]
+    distance = 0.0
+    previous: TrackFix | None = None
+    for fix in fixes:
+        if fix.accuracy_m is not None and fix.accuracy_m > TRACK_MAX_ACCURACY_M:
+            continue
+        if previous is not None:
+            distance += great_circle_m(previous.lon, previous.lat, fix.lon, fix.lat)
+        previous = fix
+    return Track(day_start=day_start, fixes=fixes, distance_m=distance, truncated=truncated)

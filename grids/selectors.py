@@ -63,7 +63,7 @@ def _as_wgs84(point: Point) -> Point:
     if point.srid is None:
         return Point(point.x, point.y, srid=4326)
     if point.srid != 4326:
-        return point.transform(4326, clone=True)
+        return point.transform(4326, clone=True)  # type: ignore[return-value]  # a Point
     return point
 
 
@@ -96,7 +96,12 @@ def locate(point: Point) -> Location:
                 "y": point.y,
             }
         )
-    candidates = list(grids_at_point_qs(point).select_related("parent__parent__parent"))
+    # The chain's outlines are not needed once the grid is found (a district's is large).
+    candidates = list(
+        grids_at_point_qs(point)
+        .select_related("parent__parent__parent")
+        .defer("geom", "parent__geom", "parent__parent__geom", "parent__parent__parent__geom")
+    )
     grid = min(candidates, key=lambda region: region.code, default=None)
     if grid is None:
         raise OutsideDistrictError(
@@ -171,6 +176,32 @@ def _prefix_filter(roots: frozenset[str], field_name: str, *, everything: bool) 
 NO_JURISDICTION = Jurisdiction()
 
 
+# An API request marks its user (a fresh object per request, from the token or key) with this
+# attribute: the user's posts are then read once per request, however many guards ask.
+PER_REQUEST = "_posts_per_request"
+_POSTS_MEMO = "_active_posts_memo"
+
+
+def active_posts(user: AbstractBaseUser | AnonymousUser) -> list[Post]:
+    """The user's active posts with their regions and units (without the regions' outlines).
+
+    Read once per API request (see PER_REQUEST); otherwise on every call, so that code
+    holding a user object for long still sees posts change."""
+    memo = user.__dict__.get(_POSTS_MEMO)
+    if memo is not None:
+        return memo
+    if user.pk is None:  # anonymous: no posts, no query
+        return []
+    posts = list(
+        Post.objects.filter(user_id=user.pk, is_active=True)
+        .select_related("region", "unit__region")
+        .defer("region__geom", "unit__region__geom")
+    )
+    if user.__dict__.get(PER_REQUEST):
+        user.__dict__[_POSTS_MEMO] = posts
+    return posts
+
+
 def jurisdiction_for_user(user: AbstractBaseUser | AnonymousUser) -> Jurisdiction:
     """The regions and units a user may see and act for, from their active posts.
 
@@ -183,9 +214,7 @@ def jurisdiction_for_user(user: AbstractBaseUser | AnonymousUser) -> Jurisdictio
     """
     if not user.is_authenticated or not user.is_active:
         return NO_JURISDICTION
-    posts = list(
-        Post.objects.filter(user=user, is_active=True).select_related("region", "unit__region")
-    )
+    posts = active_posts(user)
     roles = frozenset(post.role for post in posts)
     if getattr(user, "is_superuser", False) or roles & ALL_SEEING_ROLES:
         return Jurisdiction(everything=True, roles=roles)
@@ -221,6 +250,39 @@ def jurisdiction_for_user(user: AbstractBaseUser | AnonymousUser) -> Jurisdictio
     )
 
 
+def holds_staff_post(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Whether the user is staff: a superuser, or holding an active post (citizens and other
+    agencies' service accounts hold none)."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if getattr(user, "is_superuser", False):
+        return True
+    if user.__dict__.get(PER_REQUEST):
+        return bool(active_posts(user))
+    return Post.objects.filter(user_id=user.pk, is_active=True).exists()
+
+
 def regions_for_user_qs(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Region]:
     """Regions the user may see on the map."""
     return Region.objects.filter(jurisdiction_for_user(user).map_region_filter())
+
+
+def unit_member_ids(unit_ids: list[int] | set[int] | tuple[int, ...]) -> set[int]:
+    """Active users who act for these units: their handlers, and for a street office the
+    officers posted on its street (as in the case workflow's unit scope)."""
+    unit_ids = sorted(set(unit_ids))
+    if not unit_ids:
+        return set()
+    street_codes = list(
+        Unit.objects.filter(pk__in=unit_ids, kind=UnitKind.STREET_OFFICE).values_list(
+            "region__code", flat=True
+        )
+    )
+    posts = Q(role=Role.UNIT_HANDLER, unit_id__in=unit_ids)
+    if street_codes:
+        posts |= Q(role=Role.STREET_OFFICER, region__code__in=street_codes)
+    return set(
+        Post.objects.filter(posts, is_active=True, user__is_active=True).values_list(
+            "user_id", flat=True
+        )
+    )

@@ -2,6 +2,7 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from grids.api import InspectorPositionsView, LocateView, RegionViewSet
+from grids.camera_api import CamerasView
 from grids.emergency_api import NearestView, ResourcesGeoJsonView
 
 router = DefaultRouter()
@@ -17,4 +18,5 @@ urlpatterns = [
     ),
     path("emergency/nearest/", NearestView.as_view(), name="emergency-nearest"),
     path("emergency/resources/", ResourcesGeoJsonView.as_view(), name="emergency-resources"),
+    path("cameras/", CamerasView.as_view(), name="api-cameras"),
 ]

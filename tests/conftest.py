@@ -7,6 +7,8 @@ Each street has two communities (north/south halves), and each community two uni
 
 from __future__ import annotations
 
+import faulthandler
+import os
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -14,6 +16,28 @@ from django.contrib.gis.geos import MultiPolygon, Polygon
 
 from grids.geo import area_m2
 from grids.models import GridKind, Level, Post, Region, Role, Unit, UnitKind, User
+
+# A test that hangs ends the run with every thread's stack instead of holding CI until its own
+# timeout. faulthandler works even when the hang holds the GIL (a deadlock in C), where a timer
+# thread or a signal handler in Python never runs. Generous: the slowest test takes ~1 minute.
+TEST_HANG_SECONDS = int(os.environ.get("TEST_HANG_SECONDS", "900"))
+_real_stderr: int | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Output capture is paused while plugins configure: fd 2 is still the terminal (or CI's log).
+    global _real_stderr
+    _real_stderr = os.dup(2)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    if TEST_HANG_SECONDS > 0 and _real_stderr is not None:
+        faulthandler.dump_traceback_later(TEST_HANG_SECONDS, exit=True, file=_real_stderr)
+    try:
+        yield
+    finally:
+        faulthandler.cancel_dump_traceback_later()
 
 
 def box(x0: float, y0: float, x1: float, y1: float) -> MultiPolygon:
@@ -116,11 +140,22 @@ def units(district: dict[str, Region]) -> dict[str, Unit]:
 @pytest.fixture(autouse=True)
 def _fresh_calendar_cache():
     """load_calendar caches per process; a test's rolled-back rows must not leak into the next."""
-    from cases.worktime import clear_calendar_cache
+    from django.core.cache import cache
 
+    from cases.tables import forget_places, forget_tables
+    from cases.worktime import clear_calendar_cache
+    from exchange.events import LISTENERS_CACHE_KEY
+
+    # So are the settings tables (cases.tables): a rolled-back row sends no delete signal.
     clear_calendar_cache()
+    forget_tables()
+    forget_places()
+    cache.delete(LISTENERS_CACHE_KEY)  # the exchange's subscriptions (exchange.events)
     yield
     clear_calendar_cache()
+    forget_tables()
+    forget_places()
+    cache.delete(LISTENERS_CACHE_KEY)
 
 
 @pytest.fixture(autouse=True)

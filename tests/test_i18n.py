@@ -304,6 +304,7 @@ def test_interpolated_messages_are_translated():
 # --- (c) Django's own strings, through LocaleMiddleware -----------------------------------------
 
 
+@pytest.mark.django_db  # the page's CSP names the registered external origins (a query)
 def test_admin_login_is_chinese_without_accept_language():
     response = Client().get("/admin/login/")
     assert response.status_code == 200
@@ -313,6 +314,7 @@ def test_admin_login_is_chinese_without_accept_language():
     assert "Log in" not in content
 
 
+@pytest.mark.django_db  # the page's CSP names the registered external origins (a query)
 def test_admin_login_is_english_when_asked():
     response = Client().get("/admin/login/", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200

@@ -19,6 +19,7 @@ from rest_framework.request import Request
 
 from cases.models import AgencyKey, ApiToken
 from grids.models import User
+from grids.selectors import PER_REQUEST
 
 # Refresh last_used_at at most this often: a busy handheld must not write on every request.
 LAST_USED_RESOLUTION = timedelta(minutes=5)
@@ -41,7 +42,7 @@ def token_issue(
     now = now or timezone.now()
     secret = secrets.token_urlsafe(32)
     row = ApiToken.objects.create(
-        user=user,
+        user_id=user.pk,
         key_hash=_hash(secret),
         prefix=secret[:8],
         device=device[:100],
@@ -58,9 +59,49 @@ def token_revoke(*, token: ApiToken, now: datetime | None = None) -> None:
 
 
 def token_revoke_all(*, user: AbstractBaseUser, now: datetime | None = None) -> int:
-    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+    return ApiToken.objects.filter(user_id=user.pk, revoked_at__isnull=True).update(
         revoked_at=now or timezone.now()
     )
+
+
+# --- tokens die with the password and with the account ------------------------------------------
+# A token outlived a password change by up to its lifetime (7 days). These two receivers see
+# every save of a user, whatever path it takes (the admin's password and user forms, Django's
+# password forms, `manage.py changepassword`, code calling set_password), and revoke all of the
+# user's tokens when the password was changed or the account deactivated. A password hash
+# upgraded at log-in is not a change (Django clears `_password` for it too). QuerySet.update()
+# bypasses them: an inactive user's tokens are refused at every request anyway.
+
+
+def tokens_check_credentials_change(
+    sender: type,
+    instance: AbstractBaseUser,
+    update_fields: frozenset[str] | None = None,
+    **_: object,
+) -> None:
+    """pre_save: note whether this save changes the password or deactivates the account."""
+    instance._revoke_api_tokens = False  # type: ignore[attr-defined]
+    if instance.pk is None:
+        return
+    if update_fields is not None and not {"password", "is_active"} & set(update_fields):
+        return
+    old = User.objects.filter(pk=instance.pk).values("password", "is_active").first()
+    if old is None:
+        return
+    new_password = instance.password != old["password"] and (
+        getattr(instance, "_password", None) is not None or not instance.has_usable_password()
+    )
+    deactivated = old["is_active"] and not getattr(instance, "is_active", True)
+    instance._revoke_api_tokens = bool(new_password or deactivated)  # type: ignore[attr-defined]
+
+
+def tokens_revoke_after_credentials_change(
+    sender: type, instance: AbstractBaseUser, **_: object
+) -> None:
+    """post_save: revoke every token of the user when the save changed their credentials."""
+    if getattr(instance, "_revoke_api_tokens", False):
+        instance._revoke_api_tokens = False  # type: ignore[attr-defined]
+        token_revoke_all(user=instance)
 
 
 @dataclass(frozen=True)
@@ -128,6 +169,7 @@ class ExpiringTokenAuthentication(authentication.BaseAuthentication):
         if not row.user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
         _touch(ApiToken, row, now)
+        row.user.__dict__[PER_REQUEST] = True
         return row.user, row
 
     def authenticate_header(self, request: Request) -> str:
@@ -146,7 +188,10 @@ class AgencyKeyAuthentication(authentication.BaseAuthentication):
         row = AgencyKey.objects.select_related("user").filter(key_hash=_hash(secret)).first()
         if row is None or row.revoked_at is not None:
             raise exceptions.AuthenticationFailed(_("Invalid or revoked API key."))
+        if not row.user.is_active:
+            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
         _touch(AgencyKey, row, timezone.now())
+        row.user.__dict__[PER_REQUEST] = True
         return row.user, row
 
     def authenticate_header(self, request: Request) -> str:

@@ -12,7 +12,9 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from cases.api.auth import token_issue, token_revoke, token_revoke_all
+from cases.api.case_serializers import ErrorSerializer
 from cases.models import ApiToken
+from config.lockout import raise_if_locked_out
 
 
 class LoginSerializer(serializers.Serializer):
@@ -28,12 +30,19 @@ TokenResponse = inline_serializer(
 
 
 class LoginView(APIView):
+    """A token for a handheld. Wrong passwords lock the account and the address for a while
+    (config.lockout): 429 `locked_out`."""
+
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "login"
 
-    @extend_schema(request=LoginSerializer, responses={200: TokenResponse}, auth=[])
+    @extend_schema(
+        request=LoginSerializer,
+        responses={200: TokenResponse, 400: ErrorSerializer, 429: ErrorSerializer},
+        auth=[],
+    )
     def post(self, request: Request) -> Response:
         data = LoginSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -42,6 +51,8 @@ class LoginView(APIView):
             username=data.validated_data["username"],
             password=data.validated_data["password"],
         )
+        if user is None:
+            raise_if_locked_out(request)
         if user is None or not user.is_active:
             return Response(
                 {
@@ -56,6 +67,9 @@ class LoginView(APIView):
 
 
 class LogoutView(APIView):
+    # Citizens log out here too.
+    permission_classes = [permissions.IsAuthenticated]
+
     @extend_schema(request=None, responses={204: None})
     def post(self, request: Request) -> Response:
         if isinstance(request.auth, ApiToken):
@@ -64,6 +78,8 @@ class LogoutView(APIView):
 
 
 class RevokeAllView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
     @extend_schema(
         request=None,
         responses={200: inline_serializer("Revoked", {"revoked": serializers.IntegerField()})},

@@ -5,29 +5,38 @@ Nothing here decides anything about a case: the services (cases.services, cases.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.gis.geos import Point
-from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cases.api.files import AttachmentUrlsMixin
+from cases.handlers import active_co_handlings, co_unit_candidates
 from cases.intake import ContactView, mask_name
 from cases.models import (
     Attachment,
     Case,
     CaseEvent,
+    CoHandling,
     HandlingLevel,
-    LimitUnit,
+    Item,
+    RequestType,
     SourceChannel,
+    Supervision,
     Urgency,
 )
+from cases.routing import suggest_unit
+from cases.selectors import case_qs_for_user, duplicate_candidates
 from cases.services import MAX_DESCRIPTION, ReportInput
-from cases.workflow import Action, Transition
+from cases.tables import tables
+from cases.workflow import Action, Emphasis, PayloadField, Transition
+from config import api
 from grids.emergency import grid_inspector_ids
-from grids.models import Role, Unit, User
+from grids.models import Role, Unit, UnitKind, User
 
 MAX_ATTACHMENTS = 20
 MAX_PHOTOS = 9
@@ -36,15 +45,7 @@ MAX_NOTE = 2000
 # --- shared pieces ----------------------------------------------------------------------------
 
 
-class ErrorSerializer(serializers.Serializer):
-    """The one error body (cases.api.errors)."""
-
-    code = serializers.CharField()
-    message = serializers.CharField()
-    errors = serializers.DictField(help_text=_("Messages per field."))
-    current_version = serializers.IntegerField(
-        required=False, help_text=_("With version_conflict: the case's version now.")
-    )
+ErrorSerializer = api.ErrorSerializer  # the one error body, documented once (config.api)
 
 
 @extend_schema_field(
@@ -59,8 +60,6 @@ class ItemRefField(serializers.Field):
     default_error_messages = {"unknown": _("Unknown catalogue item.")}
 
     def to_internal_value(self, data: Any) -> int:
-        from cases.models import Item
-
         if isinstance(data, bool):
             self.fail("unknown")
         if isinstance(data, int):
@@ -70,7 +69,7 @@ class ItemRefField(serializers.Field):
         value = data.strip()
         if value.isdigit():
             return int(value)
-        pk = Item.objects.filter(code=value).values_list("pk", flat=True).first()
+        pk = tables().item_ids.get(value)  # the catalogue's codes, cached
         if pk is None:
             self.fail("unknown")
         return int(pk or 0)
@@ -117,6 +116,43 @@ def inline_enum(choices: list[str], **kwargs: Any) -> serializers.ChoiceField:
     )
 
 
+def request_type_field() -> serializers.ChoiceField:
+    """What the reporter asks for: a problem (the default), a request for help, a suggestion."""
+    return serializers.ChoiceField(
+        choices=RequestType.choices,
+        default=RequestType.PROBLEM,
+        help_text=_("problem, help (a request for help) or suggestion."),
+    )
+
+
+def _asset_id() -> serializers.IntegerField:
+    return serializers.IntegerField(
+        min_value=1,
+        max_value=2**63 - 1,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_(
+            "The city component the report is about (an id from GET /api/v1/assets/?near=…): "
+            "it must stand near the point, in the district, and be of the item's class."
+        ),
+    )
+
+
+def _keep_at_district() -> serializers.CharField:
+    # The service says what is wrong with any other value (a field error on handling_level).
+    return serializers.CharField(
+        max_length=10,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_(
+            "“district”: a district intake operator keeps the case at the district. Left out, "
+            "the case starts at its item's entry level (urgent cases: the district)."
+        ),
+    )
+
+
 def _request_id() -> serializers.CharField:
     return serializers.CharField(
         min_length=1,
@@ -128,7 +164,7 @@ def _request_id() -> serializers.CharField:
 # --- reports ----------------------------------------------------------------------------------
 
 
-class ReportSerializer(serializers.Serializer):
+class ReportSerializer(api.FieldsOnce, serializers.Serializer):
     """A staff report from the handheld (JSON; photos uploaded first, referred to by id)."""
 
     request_id = _request_id()
@@ -138,6 +174,7 @@ class ReportSerializer(serializers.Serializer):
         min_value=1, required=False, allow_null=True, help_text=_("Filing condition id.")
     )
     urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.NORMAL)
+    request_type = request_type_field()
     description = serializers.CharField(min_length=1, max_length=MAX_DESCRIPTION)
     lon = _lon()
     lat = _lat()
@@ -147,6 +184,8 @@ class ReportSerializer(serializers.Serializer):
     )
     note = serializers.CharField(max_length=MAX_NOTE, required=False, allow_blank=True, default="")
     attachment_ids = _attachment_ids()
+    asset_id = _asset_id()
+    handling_level = _keep_at_district()
 
     def report_input(self) -> ReportInput:
         data = self.validated_data
@@ -155,10 +194,13 @@ class ReportSerializer(serializers.Serializer):
             item_id=data["item"],
             condition_id=data.get("condition"),
             urgency=data["urgency"],
+            request_type=data["request_type"],
             description=data["description"],
             point=Point(data["lon"], data["lat"], srid=4326),
             address=data["address"],
             attachment_ids=tuple(data["attachment_ids"]),
+            asset_id=data.get("asset_id"),
+            handling_level=data["handling_level"],
         )
 
 
@@ -171,7 +213,7 @@ class ReportFormSerializer(ReportSerializer):
 # --- actions ----------------------------------------------------------------------------------
 
 
-class ActionSerializer(serializers.Serializer):
+class ActionSerializer(api.FieldsOnce, serializers.Serializer):
     action = serializers.CharField(
         min_length=1, max_length=32, help_text=_("An action from GET …/actions/.")
     )
@@ -224,7 +266,7 @@ class ContactQuerySerializer(serializers.Serializer):
 # --- intake -----------------------------------------------------------------------------------
 
 
-class ContactInSerializer(serializers.Serializer):
+class ContactInSerializer(api.FieldsOnce, serializers.Serializer):
     name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     phone = serializers.RegexField(
         r"^\+?[0-9][0-9 \-]{2,28}$",
@@ -236,7 +278,7 @@ class ContactInSerializer(serializers.Serializer):
     )
 
 
-class IntakeSerializer(serializers.Serializer):
+class IntakeSerializer(api.FieldsOnce, serializers.Serializer):
     source = serializers.ChoiceField(
         choices=SourceChannel.choices,
         required=False,
@@ -247,9 +289,17 @@ class IntakeSerializer(serializers.Serializer):
             "citizen_app (default), web or wechat."
         ),
     )
+    sub_channel = serializers.CharField(
+        max_length=50,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_("The line or platform within the channel (e.g. one of the merged hotlines)."),
+    )
     item = ItemRefField()
     condition = serializers.IntegerField(min_value=1, required=False, allow_null=True)
     urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.NORMAL)
+    request_type = request_type_field()
     description = serializers.CharField(min_length=1, max_length=MAX_DESCRIPTION)
     lon = _lon()
     lat = _lat()
@@ -264,38 +314,44 @@ class IntakeSerializer(serializers.Serializer):
     )
     request_id = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     attachment_ids = _attachment_ids()
+    asset_id = _asset_id()
+    handling_level = _keep_at_district()
 
     def report_input(self) -> ReportInput:
         data = self.validated_data
         contact = data.get("contact") or {}
         return ReportInput(
+            handling_level=data["handling_level"],
             source=data["source"],
+            sub_channel=data["sub_channel"],
             item_id=data["item"],
             condition_id=data.get("condition"),
             urgency=data["urgency"],
+            request_type=data["request_type"],
             description=data["description"],
             point=Point(data["lon"], data["lat"], srid=4326),
             address=data["address"],
             contact_name=contact.get("name", ""),
             contact_phone=contact.get("phone", ""),
             attachment_ids=tuple(data["attachment_ids"]),
+            asset_id=data.get("asset_id"),
         )
 
 
-class CaseRegionSerializer(serializers.Serializer):
+class CaseRegionSerializer(api.FieldsOnce, serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
     kind = serializers.CharField()
 
 
-class CaseLocationSerializer(serializers.Serializer):
+class CaseLocationSerializer(api.FieldsOnce, serializers.Serializer):
     grid = CaseRegionSerializer()
     community = CaseRegionSerializer()
     street = CaseRegionSerializer()
     district = CaseRegionSerializer()
 
 
-class DuplicateSerializer(serializers.Serializer):
+class DuplicateSerializer(api.FieldsOnce, serializers.Serializer):
     id = serializers.IntegerField(source="case.pk")
     number = serializers.CharField(source="case.number")
     status = serializers.CharField(source="case.status")
@@ -303,11 +359,15 @@ class DuplicateSerializer(serializers.Serializer):
     distance_m = serializers.FloatField()
 
 
-class IntakeResultSerializer(serializers.Serializer):
+class IntakeResultSerializer(api.FieldsOnce, serializers.Serializer):
     id = serializers.IntegerField(source="case.pk")
     number = serializers.CharField(source="case.number")
     status = serializers.CharField(source="case.status")
     source = serializers.CharField(source="case.source")
+    sub_channel = serializers.CharField(
+        source="case.sub_channel",
+        help_text=_("The line or platform within the channel, as reported (may be blank)."),
+    )
     location = CaseLocationSerializer()
     duplicates = DuplicateSerializer(
         many=True, help_text=_("Open cases of the same item nearby, nearest first.")
@@ -317,18 +377,18 @@ class IntakeResultSerializer(serializers.Serializer):
 # --- rendering a case -------------------------------------------------------------------------
 
 
-class ItemOutSerializer(serializers.Serializer):
+class ItemOutSerializer(api.FieldsOnce, serializers.Serializer):
     id = serializers.IntegerField()
     code = serializers.CharField()
     name = serializers.CharField()
 
 
-class UnitRefSerializer(serializers.Serializer):
+class UnitRefSerializer(api.FieldsOnce, serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
 
 
-class CaseListSerializer(serializers.ModelSerializer):
+class CaseListSerializer(api.FieldsOnce, serializers.ModelSerializer):
     item = ItemOutSerializer()
     grid = serializers.CharField(source="grid_id", help_text=_("Unit grid code."))
     handling_level = inline_enum(HandlingLevel.values, read_only=True)
@@ -354,7 +414,7 @@ class CaseListSerializer(serializers.ModelSerializer):
         ]
 
 
-class AttachmentSerializer(AttachmentUrlsMixin, serializers.ModelSerializer):
+class AttachmentSerializer(api.FieldsOnce, AttachmentUrlsMixin, serializers.ModelSerializer):
     class Meta:
         model = Attachment
         fields = [
@@ -398,7 +458,7 @@ def _actor(event: CaseEvent) -> dict[str, Any]:
     return {"id": actor.pk, "name": name, "role": role, "role_label": str(label)}
 
 
-class EventSerializer(serializers.ModelSerializer):
+class EventSerializer(api.FieldsOnce, serializers.ModelSerializer):
     action_label = serializers.SerializerMethodField()
     actor = serializers.SerializerMethodField()
     handling_unit = UnitRefSerializer(allow_null=True)
@@ -443,13 +503,20 @@ class EventSerializer(serializers.ModelSerializer):
 class ChoiceSerializer(serializers.Serializer):
     value = serializers.JSONField()
     label = serializers.CharField()
+    group = serializers.CharField(
+        required=False, help_text=_("The heading the choice sits under (a unit's kind).")
+    )
 
 
 class PayloadFieldSerializer(serializers.Serializer):
     name = serializers.CharField()
-    type = serializers.ChoiceField(choices=["boolean", "integer", "number", "string"])
+    type = serializers.ChoiceField(
+        choices=["boolean", "integer", "number", "string", "text", "date", "point"],
+        help_text=_("text: several lines; point: {lon, lat} in WGS84."),
+    )
     required = serializers.BooleanField()
-    help = serializers.CharField()
+    label = serializers.CharField(help_text=_("What a form calls the field."))
+    help = serializers.CharField(help_text=_("What the field is for, in a sentence."))
     choices = ChoiceSerializer(many=True, required=False)
     suggested = serializers.JSONField(required=False, allow_null=True)
 
@@ -459,102 +526,145 @@ class ActionHintSerializer(serializers.Serializer):
     label = serializers.CharField()
     needs_note = serializers.BooleanField()
     photos = serializers.BooleanField(help_text=_("Whether photos belong with this action."))
+    emphasis = serializers.ChoiceField(
+        choices=[e.value for e in Emphasis],
+        help_text=_(
+            "primary: the next step of the loop; destructive: ends the case without handling "
+            "it (confirm first)."
+        ),
+    )
+    confirm = serializers.BooleanField(
+        help_text=_(
+            "Ask the user to confirm before sending it: every destructive action, and those "
+            "that hand the case away for good (push_down)."
+        )
+    )
+    confirm_text = serializers.CharField(
+        allow_blank=True,
+        help_text=_(
+            "What the confirmation says, with %(number)s for the case number; blank: the "
+            "client's own words for a destructive action."
+        ),
+    )
     payload_fields = PayloadFieldSerializer(many=True)
 
 
-def _field(name: str, type_: str, help_text: Any, required: bool = True) -> dict[str, Any]:
-    # help_text stays lazy: it is translated per request, in the reader's language.
-    return {"name": name, "type": type_, "required": required, "help": help_text}
+# How many likely duplicates the mark-duplicate hint offers.
+DUPLICATE_CHOICES = 10
+# A supervision's suggested due date: this many days from today.
+SUPERVISION_DAYS = 3
 
 
-def _translated(spec: dict[str, Any]) -> dict[str, Any]:
-    """A payload field hint with its words in the active language."""
-    field = {**spec, "help": str(spec["help"])}
-    if "choices" in spec:
-        field["choices"] = [{**c, "label": str(c["label"])} for c in spec["choices"]]
-    return field
+def _user_label(user: User) -> str:
+    return user.get_full_name() or user.get_username()
 
 
-# The payload each action's handler reads (cases/handlers.py), as hints for clients.
-PAYLOAD_FIELDS: dict[str, list[dict[str, Any]]] = {
-    Action.SEND_VERIFY: [
-        _field(
-            "inspector_id",
-            "integer",
-            _("The inspector of the grid to send (default: all of the grid's inspectors)."),
-            required=False,
+def _source_choices(source: str, case: Case, user: Any) -> tuple[list[dict[str, Any]], Any]:
+    """The choices (and the suggestion) a field's source names, for this case and user."""
+    if source == "units":
+        units = Unit.objects.filter(is_active=True).order_by("kind", "code")
+        suggested = suggest_unit(case)
+        return _unit_choices(units), (suggested.pk if suggested is not None else None)
+    if source == "items":
+        items = Item.objects.filter(is_active=True).select_related("domain").order_by("code")
+        return [
+            {"value": i.pk, "label": f"{i.code} {i.name}", "group": i.domain.name} for i in items
+        ], case.item_id
+    if source == "grid_inspectors":
+        inspectors = User.objects.filter(pk__in=grid_inspector_ids(case.grid_id)).order_by(
+            "username"
         )
-    ],
-    Action.VERIFY: [_field("confirmed", "boolean", _("Was the problem found on site?"))],
-    Action.MARK_DUPLICATE: [
-        _field("original_case_id", "integer", _("The open case this one duplicates."))
-    ],
-    Action.DISPATCH: [_field("unit_id", "integer", _("The unit that will handle the case."))],
-    Action.REQUEST_EXTENSION: [
-        _field("value", "number", _("How much more time (at most 1000).")),
-        {
-            **_field("unit", "string", _("The unit of the extra time.")),
-            "choices": [{"value": v, "label": lbl} for v, lbl in LimitUnit.choices],
-        },
-    ],
-    Action.CLOSE_EXCEPTIONALLY: [
-        {
-            **_field("closure_kind", "string", _("Why the case closes without a check.")),
-            "choices": [
-                {"value": "erroneous", "label": str(_("Erroneous"))},
-                {"value": "special", "label": str(_("Special"))},
-            ],
-        }
-    ],
-    Action.RATE: [
-        _field("rating", "integer", _("Satisfaction from 1 to 5.")),
-        _field("comment", "string", _("The citizen's words."), required=False),
-    ],
-}
-# Feedback's handler insists on a note (how it was handled) though the table does not.
-NOTE_REQUIRED = frozenset({Action.FEEDBACK})
-# The actions whose record is a photo of the site: the handling, the verification, the check.
-# (The actions endpoint takes photos with any action; these are the ones a form offers them on.)
-PHOTO_ACTIONS = frozenset(
-    {Action.SELF_HANDLE, Action.VERIFY, Action.FEEDBACK, Action.CHECK_PASS, Action.CHECK_FAIL}
-)
+        # "" sends it to the whole grid (the field is left out of the payload).
+        return [
+            {"value": "", "label": str(_("All inspectors of the grid"))},
+            *({"value": u.pk, "label": _user_label(u)} for u in inspectors),
+        ], None
+    if source == "duplicates":
+        candidates = duplicate_candidates(
+            item=case.item,
+            point=case.point,
+            at=case.reported_at,
+            exclude_case_id=case.pk,
+            limit=DUPLICATE_CHOICES,
+        )
+        visible = set(
+            case_qs_for_user(user)
+            .filter(pk__in=[c.pk for c in candidates])
+            .values_list("pk", flat=True)
+        )
+        choices = [
+            {"value": c.pk, "label": f"{c.number} · {c.address or c.item.name}"}
+            for c in candidates
+            if c.pk in visible
+        ]
+        return choices, (choices[0]["value"] if choices else None)
+    if source == "co_units_to_add":
+        return _unit_choices(co_unit_candidates(case).order_by("kind", "code")), None
+    if source == "co_units":
+        parts = active_co_handlings(case).select_related("unit").order_by("added_at", "pk")
+        return [{"value": p.unit_id, "label": p.unit.name} for p in parts], None
+    raise ValueError(f"unknown payload source {source!r}")  # pragma: no cover - a table bug
 
 
-def _units() -> QuerySet[Unit]:
-    return Unit.objects.filter(is_active=True).order_by("kind", "code")
+def _unit_choices(units: Any) -> list[dict[str, Any]]:
+    """Units under their kind (departments, street offices), for a grouped, searchable list."""
+    return [
+        {"value": u.pk, "label": u.name, "group": str(UnitKind(u.kind).label)}
+        for u in units.only("pk", "name", "kind")
+    ]
 
 
-def action_hints(case: Case, rows: list[Transition]) -> list[dict[str, Any]]:
-    """What a client needs to offer the actions: label, whether a note is needed, the fields.
+def _field_hint(spec: PayloadField, case: Case, user: Any) -> dict[str, Any]:
+    """A payload field as a client shows it, its words in the reader's language."""
+    hint: dict[str, Any] = {
+        "name": spec.name,
+        "type": spec.type,
+        "required": spec.required,
+        "label": str(spec.label),
+        "help": str(spec.help),
+    }
+    if spec.choices:
+        hint["choices"] = [{"value": c.value, "label": str(c.label)} for c in spec.choices]
+    if spec.source.startswith("case."):
+        # A correction starts from what the case says now.
+        hint["suggested"] = getattr(case, spec.source.removeprefix("case."))
+    elif spec.source:
+        hint["choices"], suggested = _source_choices(spec.source, case, user)
+        if suggested is not None:
+            hint["suggested"] = suggested
+    if spec.type == "date":
+        today = timezone.localdate()
+        hint["suggested"] = (today + timedelta(days=SUPERVISION_DAYS)).isoformat()
+    return hint
 
-    The dispatch hint lists the active units (a district has a few dozen) and suggests the
-    catalogue item's responsible unit.
-    """
+
+def _possible(hint: dict[str, Any]) -> bool:
+    """A required field offered with choices must have one (no unit to add: no action)."""
+    return not (
+        hint["required"]
+        and "choices" in hint
+        and not [c for c in hint["choices"] if c["value"] != ""]
+    )
+
+
+def action_hints(case: Case, rows: list[Transition], user: Any) -> list[dict[str, Any]]:
+    """What a client needs to offer the actions: label, whether a note is needed, photos, and
+    the payload fields with their words, choices and suggestions (all from the workflow
+    table). An action whose required field has no possible value now is left out."""
     hints = []
     for row in rows:
-        fields = [_translated(f) for f in PAYLOAD_FIELDS.get(row.action, [])]
-        if row.action is Action.SEND_VERIFY:
-            # "" sends it to the whole grid (the field is left out of the payload).
-            fields[0]["choices"] = [
-                {"value": "", "label": str(_("All inspectors of the grid"))},
-                *(
-                    {"value": user.pk, "label": user.get_full_name() or user.get_username()}
-                    for user in User.objects.filter(
-                        pk__in=grid_inspector_ids(case.grid_id)
-                    ).order_by("username")
-                ),
-            ]
-        if row.action is Action.DISPATCH:
-            fields[0]["choices"] = [
-                {"value": unit.pk, "label": unit.name} for unit in _units().only("pk", "name")
-            ]
-            fields[0]["suggested"] = case.item.default_unit_id
+        fields = [_field_hint(spec, case, user) for spec in row.fields]
+        if not all(_possible(field) for field in fields):
+            continue
         hints.append(
             {
                 "action": str(row.action),
                 "label": str(row.label),
-                "needs_note": row.note_required or row.action in NOTE_REQUIRED,
-                "photos": row.action in PHOTO_ACTIONS,
+                "needs_note": row.note_required,
+                "photos": row.photos,
+                "emphasis": str(row.emphasis),
+                "confirm": row.asks_confirmation,
+                "confirm_text": str(row.confirm) if row.confirm is not None else "",
                 "payload_fields": fields,
             }
         )
@@ -567,11 +677,84 @@ class ContactOutSerializer(serializers.Serializer):
     masked = serializers.BooleanField()
 
 
-class CaseDetailSerializer(serializers.ModelSerializer):
+class CaseAssetSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField(help_text=_("16 digits: admin code, major, minor, serial."))
+    name = serializers.CharField()
+    major_class = serializers.CharField()
+    minor_class = serializers.CharField()
+    lon = serializers.FloatField()
+    lat = serializers.FloatField()
+    maintenance_unit = UnitRefSerializer()
+
+
+class CoHandlerSerializer(api.FieldsOnce, serializers.ModelSerializer):
+    """A unit co-handling the case (联办) and how far its part has got."""
+
+    unit = UnitRefSerializer()
+    active = serializers.BooleanField(source="is_active")
+
+    class Meta:
+        model = CoHandling
+        fields = [
+            "unit",
+            "active",
+            "added_at",
+            "signed_at",
+            "fed_back_at",
+            "feedback_note",
+            "removed_at",
+        ]
+
+
+class SupervisionSerializer(api.FieldsOnce, serializers.ModelSerializer):
+    """A supervision (督办) of the case: who, when, until when, and whether it is overdue."""
+
+    created_by = serializers.SerializerMethodField()
+    overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Supervision
+        fields = [
+            "id",
+            "kind",
+            "created_by",
+            "created_at",
+            "stage",
+            "from_level",
+            "to_level",
+            "escalated",
+            "note",
+            "due_at",
+            "settled_at",
+            "overdue",
+        ]
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_created_by(self, supervision: Supervision) -> str | None:
+        user = supervision.created_by
+        return _user_label(user) if user is not None else None
+
+    def get_overdue(self, supervision: Supervision) -> bool:
+        return supervision_overdue(supervision)
+
+
+def supervision_overdue(supervision: Supervision, now: Any = None) -> bool:
+    """Open past its due date (an automatic supervision has none: it is about lateness)."""
+    now = now or timezone.now()
+    return (
+        supervision.settled_at is None
+        and supervision.due_at is not None
+        and supervision.due_at < now
+    )
+
+
+class CaseDetailSerializer(api.FieldsOnce, serializers.ModelSerializer):
     """Everything about a case the user may see; the context carries what the view read:
     timeline, actions, contact (already access-checked and logged) and location."""
 
     item = ItemOutSerializer()
+    asset = serializers.SerializerMethodField()
     condition = serializers.SerializerMethodField()
     handling_level = inline_enum(HandlingLevel.values, read_only=True)
     handling_unit = UnitRefSerializer(allow_null=True)
@@ -580,6 +763,8 @@ class CaseDetailSerializer(serializers.ModelSerializer):
     attachments = serializers.SerializerMethodField()
     timeline = serializers.SerializerMethodField()
     actions = serializers.SerializerMethodField()
+    co_handlers = serializers.SerializerMethodField()
+    supervisions = serializers.SerializerMethodField()
 
     class Meta:
         model = Case
@@ -587,14 +772,17 @@ class CaseDetailSerializer(serializers.ModelSerializer):
             "id",
             "number",
             "source",
+            "sub_channel",
             "status",
             "item",
             "condition",
             "urgency",
+            "request_type",
             "description",
             "address",
             "point",
             "location",
+            "asset",
             "handling_level",
             "handling_unit",
             "closure_kind",
@@ -624,6 +812,8 @@ class CaseDetailSerializer(serializers.ModelSerializer):
             "attachments",
             "timeline",
             "actions",
+            "co_handlers",
+            "supervisions",
         ]
 
     @extend_schema_field(
@@ -644,6 +834,23 @@ class CaseDetailSerializer(serializers.ModelSerializer):
     def get_location(self, case: Case) -> dict[str, Any]:
         return self.context["location"]
 
+    @extend_schema_field(CaseAssetSerializer(allow_null=True))
+    def get_asset(self, case: Case) -> dict[str, Any] | None:
+        asset = case.asset
+        if asset is None:
+            return None
+        unit = asset.maintenance_unit
+        return {
+            "id": asset.pk,
+            "code": asset.code,
+            "name": asset.name,
+            "major_class": asset.major_class,
+            "minor_class": asset.minor_class,
+            "lon": asset.point.x,
+            "lat": asset.point.y,
+            "maintenance_unit": {"id": unit.pk, "name": unit.name},
+        }
+
     @extend_schema_field(ContactOutSerializer(allow_null=True))
     def get_contact(self, case: Case) -> dict[str, Any] | None:
         contact: ContactView | None = self.context.get("contact")
@@ -663,3 +870,11 @@ class CaseDetailSerializer(serializers.ModelSerializer):
     @extend_schema_field(ActionHintSerializer(many=True))
     def get_actions(self, case: Case) -> list[dict[str, Any]]:
         return self.context["actions"]
+
+    @extend_schema_field(CoHandlerSerializer(many=True))
+    def get_co_handlers(self, case: Case) -> list[dict[str, Any]]:
+        return CoHandlerSerializer(self.context.get("co_handlers", []), many=True).data
+
+    @extend_schema_field(SupervisionSerializer(many=True))
+    def get_supervisions(self, case: Case) -> list[dict[str, Any]]:
+        return SupervisionSerializer(self.context.get("supervisions", []), many=True).data

@@ -8,14 +8,18 @@ from typing import Any
 import django_filters
 from django import forms
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.contrib.gis.geos import Point
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import exceptions, generics, serializers, status
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import generics, serializers, status
 from rest_framework.pagination import CursorPagination
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -29,9 +33,9 @@ from cases.api.case_serializers import (
     CaseListSerializer,
     ContactOutSerializer,
     ContactQuerySerializer,
-    ErrorSerializer,
     IntakeResultSerializer,
     IntakeSerializer,
+    ItemRefField,
     ReportFormSerializer,
     ReportSerializer,
     action_hints,
@@ -43,48 +47,36 @@ from cases.intake import (
     case_queue_for_user,
     case_report_submit,
     contact_read,
+    intake_duplicates,
 )
-from cases.models import OPEN_STATUSES, AgencyKey, Case, SourceChannel, Status, Urgency
+from cases.models import (
+    OPEN_STATUSES,
+    AgencyKey,
+    Case,
+    CoHandling,
+    SourceChannel,
+    Status,
+    Supervision,
+    Urgency,
+)
 from cases.selectors import case_events, case_get_for_user, case_qs_for_user
-from cases.services import actions_available
+from cases.services import actions_available, known_parts
+from config import api
+from config.api import JSONParser
 from grids.geo import bbox_polygon, parse_bbox
-
-
-class BodyTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_code = "too_large"
-    default_detail = _("The request body is too large.")
+from grids.permissions import IsStaff
 
 
 # A report or action may carry this many photos of the attachment size limit, plus its fields.
-def _max_body_bytes() -> int:
-    return MAX_PHOTOS * settings.ATTACHMENT_MAX_BYTES + settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+class BodyLimits(api.BodyLimits):
+    def max_body_bytes(self) -> int:
+        return MAX_PHOTOS * settings.ATTACHMENT_MAX_BYTES + settings.DATA_UPLOAD_MAX_MEMORY_SIZE
 
 
-class BodyLimits:
-    """Django's own body limits raise SuspiciousOperation (an HTML 400); answer them in the
-    API's error body instead, and refuse a body declared too large before reading it."""
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        try:
-            declared = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            declared = 0
-        if declared > _max_body_bytes():
-            raise BodyTooLarge()
-        super().initial(request, *args, **kwargs)  # type: ignore[misc]
-
-    def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, RequestDataTooBig):
-            exc = BodyTooLarge()
-        elif isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
-            exc = exceptions.ParseError(str(exc))
-        return super().handle_exception(exc)  # type: ignore[misc]
-
-
-def _errors(*codes: int) -> dict[int, OpenApiResponse]:
-    """The error responses an operation documents; every one may answer 401 and 429."""
-    return {code: OpenApiResponse(ErrorSerializer) for code in sorted({401, 429, *codes})}
+# The names other modules (and branches) import from here.
+BodyTooLarge = api.BodyTooLarge
+_errors = api.error_responses
+_client_ip = api.client_ip
 
 
 def _is_multipart(request: Request) -> bool:
@@ -95,16 +87,35 @@ def _request_id_header(request: Request) -> str:
     return request.META.get("HTTP_X_REQUEST_ID", "")[:64]
 
 
-def _client_ip(request: Request) -> str | None:
-    # REMOTE_ADDR, not X-Forwarded-For (which the client can forge): behind a proxy, have the
-    # proxy pass the client's address through.
-    return request.META.get("REMOTE_ADDR") or None
+INCLUDE_ACTIONS = OpenApiParameter(
+    "include",
+    str,
+    required=False,
+    enum=["actions"],
+    description=_(
+        "actions: the answer carries the action hints the user may take next (otherwise "
+        "`actions` is an empty list)."
+    ),
+)
 
 
-def render_case(request: Request, case: Case, *, request_id: str = "") -> dict[str, Any]:
-    """The detail body: the case, its timeline and photos, what the user may do now, and the
-    reporter's contact masked for the roles that may see it (the read is logged)."""
+def wants_actions(request: Request) -> bool:
+    """`?include=actions`: a write's answer carries the action hints only when asked (the case
+    page and the handheld apps ask when they show the actions next); the detail GET always
+    carries them."""
+    include = ",".join(request.query_params.getlist("include"))
+    return "actions" in {part.strip() for part in include.split(",")}
+
+
+def render_case(
+    request: Request, case: Case, *, request_id: str = "", actions: bool = True
+) -> dict[str, Any]:
+    """The detail body: the case, its timeline and photos, what the user may do now (unless
+    `actions` is False: then an empty list), and the reporter's contact masked for the roles
+    that may see it (the read is logged). What the write that returned the case already knows
+    (cases.services.known_parts) is not read again."""
     user = request.user
+    known = known_parts(case)
     contact = contact_read(
         user=user,
         case=case,
@@ -114,8 +125,28 @@ def render_case(request: Request, case: Case, *, request_id: str = "") -> dict[s
     )
     context = {
         "request": request,
-        "timeline": list(case_events(case)),
-        "actions": action_hints(case, actions_available(case=case, actor=user)),
+        "timeline": known.timeline if known.timeline is not None else list(case_events(case)),
+        "actions": (
+            action_hints(case, actions_available(case=case, actor=user), user) if actions else []
+        ),
+        "co_handlers": (
+            list(
+                CoHandling.objects.filter(case=case)
+                .select_related("unit")
+                .order_by("added_at", "pk")
+            )
+            if known.co_handlers
+            else []
+        ),
+        "supervisions": (
+            list(
+                Supervision.objects.filter(case=case)
+                .select_related("created_by")
+                .order_by("created_at", "pk")
+            )
+            if known.supervisions
+            else []
+        ),
         "contact": contact,
         "location": case_location(case),
     }
@@ -205,6 +236,7 @@ class CaseListView(BodyLimits, generics.GenericAPIView):
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(
+        parameters=[INCLUDE_ACTIONS],
         request={
             "application/json": ReportSerializer,
             "multipart/form-data": ReportFormSerializer,
@@ -229,7 +261,12 @@ class CaseListView(BodyLimits, generics.GenericAPIView):
             photos=form.validated_data.get("photos", []),
         )
         return Response(
-            render_case(request, outcome.case, request_id=form.validated_data["request_id"]),
+            render_case(
+                request,
+                outcome.case,
+                request_id=form.validated_data["request_id"],
+                actions=wants_actions(request),
+            ),
             status=status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK,
         )
 
@@ -249,9 +286,11 @@ class CaseActionsView(BodyLimits, APIView):
     @extend_schema(responses={200: ActionHintSerializer(many=True), **_errors(404)})
     def get(self, request: Request, case_id: int) -> Response:
         case = case_get_for_user(request.user, case_id)
-        return Response(action_hints(case, actions_available(case=case, actor=request.user)))
+        rows = actions_available(case=case, actor=request.user)
+        return Response(action_hints(case, rows, request.user))
 
     @extend_schema(
+        parameters=[INCLUDE_ACTIONS],
         request={
             "application/json": ActionSerializer,
             "multipart/form-data": ActionFormSerializer,
@@ -276,7 +315,11 @@ class CaseActionsView(BodyLimits, APIView):
             attachment_ids=data["attachment_ids"],
             photos=data.get("photos", []),
         )
-        return Response(render_case(request, case, request_id=data["request_id"]))
+        return Response(
+            render_case(
+                request, case, request_id=data["request_id"], actions=wants_actions(request)
+            )
+        )
 
 
 class CaseContactView(APIView):
@@ -318,14 +361,64 @@ class MyQueueView(generics.ListAPIView):
         return case_queue_for_user(self.request.user).select_related("item", "handling_unit")
 
 
+# --- likely duplicates, before a report is taken ---------------------------------------------
+
+
+class DuplicateQuerySerializer(serializers.Serializer):
+    item = ItemRefField()
+    lon = serializers.FloatField(min_value=-180, max_value=180)
+    lat = serializers.FloatField(min_value=-90, max_value=90)
+
+
+class DuplicateCandidateSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="case.pk")
+    number = serializers.CharField(source="case.number")
+    status = serializers.CharField(source="case.status")
+    status_label = serializers.CharField(source="case.get_status_display")
+    item = serializers.CharField(source="case.item.name")
+    address = serializers.CharField(source="case.address")
+    description = serializers.CharField(source="case.description")
+    reported_at = serializers.DateTimeField(source="case.reported_at")
+    distance_m = serializers.FloatField()
+
+
+class DuplicateCandidatesView(APIView):
+    """Open cases of the item near the point, reported within the item's window, that you can
+    see, nearest first: what the intake desk shows while the call is taken."""
+
+    @extend_schema(
+        parameters=[DuplicateQuerySerializer],
+        responses={200: DuplicateCandidateSerializer(many=True), **_errors(400)},
+    )
+    def get(self, request: Request) -> Response:
+        query = DuplicateQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        found = intake_duplicates(
+            user=request.user,
+            item_id=query.validated_data["item"],
+            point=Point(query.validated_data["lon"], query.validated_data["lat"], srid=4326),
+        )
+        return Response(DuplicateCandidateSerializer(found, many=True).data)
+
+
 # --- one-window intake ------------------------------------------------------------------------
 
 
+class IsStaffOrAgency(IsStaff):
+    """Staff with a post, or another agency's system with its key (its service account holds
+    no post and may do nothing else). Citizens report through /api/v1/citizen/reports/."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return isinstance(request.auth, AgencyKey) or super().has_permission(request, view)
+
+
 class IntakeView(BodyLimits, APIView):
-    """One window for every channel: operators (hotline, 110, web, WeChat), citizens' app
-    accounts, other agencies' systems with their key (the key's channel is the source)."""
+    """One window for every channel: operators (hotline, 110, web, WeChat) and other agencies'
+    systems with their key (the key's channel is the source). Citizens' apps report through
+    /api/v1/citizen/reports/."""
 
     parser_classes = [JSONParser]
+    permission_classes = [IsStaffOrAgency]
 
     @extend_schema(
         request=IntakeSerializer,

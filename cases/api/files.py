@@ -9,12 +9,14 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from cases.errors import CaseNotFound
 from cases.models import Attachment
 from cases.selectors import attachment_get_for_user
+from config.api import error_responses
 
 
 class AttachmentUrlsMixin(serializers.Serializer):
@@ -38,9 +40,11 @@ class AttachmentUrlsMixin(serializers.Serializer):
 
 
 class _AttachmentFileView(APIView):
+    # Citizens read their own report photos here; the selector decides which photo is whose.
+    permission_classes = [IsAuthenticated]
     field = "file"
 
-    @extend_schema(responses={(200, "image/*"): OpenApiTypes.BINARY})
+    @extend_schema(responses={(200, "image/*"): OpenApiTypes.BINARY, **error_responses(404)})
     def get(self, request: Request, pk: int) -> FileResponse:
         attachment = attachment_get_for_user(request.user, pk)
         name = getattr(attachment, self.field).name

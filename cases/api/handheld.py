@@ -8,13 +8,14 @@ through POST cases/{id}/actions/ like every other action on a case.
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime, time
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.db.models import F, Prefetch, QuerySet
 from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
 from django.utils.http import parse_etags, quote_etag
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -22,7 +23,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, permissions, status
 from rest_framework.pagination import CursorPagination
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -40,12 +41,15 @@ from cases.api.handheld_serializers import (
     PatrolEnvelopeSerializer,
     PatrolFixSerializer,
     PatrolResultSerializer,
+    PatrolTrackQuerySerializer,
+    PatrolTrackSerializer,
     PhotoUploadSerializer,
     UploadedPhotoSerializer,
 )
 from cases.attachments import attachment_upload
 from cases.models import Case, CaseEvent, Domain, FilingCondition, Item
 from cases.selectors import case_qs_for_user
+from config.api import BodyLimits, JSONParser
 from grids.models import User
 from grids.patrol import (
     FixInput,
@@ -54,6 +58,7 @@ from grids.patrol import (
     inspector_grids_qs,
     is_inspector,
     patrol_record,
+    patrol_track,
 )
 from grids.selectors import jurisdiction_for_user
 
@@ -144,6 +149,9 @@ class MyGridsView(APIView):
 class CatalogueView(APIView):
     """Domains → active items → filing conditions, with an ETag (send If-None-Match)."""
 
+    # The catalogue is public (Open311 publishes it too): citizens' apps read it to report.
+    permission_classes = [permissions.IsAuthenticated]
+
     @extend_schema(
         parameters=[
             OpenApiParameter(
@@ -192,30 +200,16 @@ def _too_large() -> PayloadTooLarge:
     )
 
 
-class AttachmentUploadView(APIView):
+class AttachmentUploadView(BodyLimits, APIView):
     """Upload one photo (multipart field `photo`); refer to it by id in a report or action."""
 
     parser_classes = [MultiPartParser]
 
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        # Refuse from the declared length, before authentication reads the body (a session
-        # request's CSRF check parses the form) and before anything is spooled to disk.
-        try:
-            declared = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            declared = 0
-        if declared > settings.ATTACHMENT_MAX_BYTES + MULTIPART_OVERHEAD_BYTES:
-            raise _too_large()
-        super().initial(request, *args, **kwargs)
+    def max_body_bytes(self) -> int:
+        return settings.ATTACHMENT_MAX_BYTES + MULTIPART_OVERHEAD_BYTES
 
-    def handle_exception(self, exc: Exception) -> Response:
-        # Django's own upload limits raise SuspiciousOperation subclasses, which would
-        # otherwise become an HTML 400 outside the API's error body.
-        if isinstance(exc, RequestDataTooBig):
-            exc = _too_large()
-        elif isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
-            exc = exceptions.ParseError(str(exc))
-        return super().handle_exception(exc)
+    def body_too_large(self) -> exceptions.APIException:
+        return _too_large()
 
     @extend_schema(
         request={"multipart/form-data": PhotoUploadSerializer},
@@ -306,12 +300,36 @@ def _plain_errors(errors: Any) -> dict[str, list[str]]:
     }
 
 
-class PatrolView(APIView):
+class PatrolView(BodyLimits, APIView):
     """Upload a batch of GPS fixes. Each fix is checked on its own; fixes already received
-    (same client_id, or same recorded_at) count as duplicates, so a retried batch is safe."""
+    (same client_id, or same recorded_at) count as duplicates, so a retried batch is safe.
+    GET: your own track of a day and the distance walked."""
 
     parser_classes = [JSONParser]
     permission_classes = [permissions.IsAuthenticated, IsInspector]
+
+    @extend_schema(
+        parameters=[PatrolTrackQuerySerializer],
+        responses={
+            200: PatrolTrackSerializer,
+            400: _error("The date is not a date."),
+            **UNAUTHENTICATED,
+            403: _error("Only inspectors upload patrol tracks."),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        query = PatrolTrackQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        day = query.validated_data.get("date") or timezone.localdate()
+        start = timezone.make_aware(datetime.combine(day, time.min))
+        track = patrol_track(user=request.user, day_start=start)
+        body = {
+            "date": day,
+            "distance_m": round(track.distance_m, 1),
+            "fixes": track.fixes,
+            "truncated": track.truncated,
+        }
+        return Response(PatrolTrackSerializer(body).data)
 
     @extend_schema(
         request=PatrolBatchSerializer,

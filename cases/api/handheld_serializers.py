@@ -14,6 +14,7 @@ from rest_framework_gis.fields import GeometryField
 
 from cases.api.files import AttachmentUrlsMixin
 from cases.models import Attachment, Case, CaseEvent, Domain, FilingCondition, Item, Status
+from config.api import ErrorSerializer
 from grids.api import RegionSerializer
 from grids.models import Post, Region, Unit
 from grids.patrol import MAX_BATCH, MAX_CLIENT_ID, FixInput
@@ -21,12 +22,8 @@ from grids.patrol import MAX_BATCH, MAX_CLIENT_ID, FixInput
 # --- errors (documentation of the one error body) ---------------------------------------------
 
 
-class HandheldErrorSerializer(serializers.Serializer):
-    """The error body every endpoint returns: a stable code, a message, field errors."""
-
-    code = serializers.CharField()
-    message = serializers.CharField()
-    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+# The one error body (config.api), under the name this module's users import.
+HandheldErrorSerializer = ErrorSerializer
 
 
 # --- me -------------------------------------------------------------------------------------
@@ -128,6 +125,7 @@ class CatalogueItemSerializer(serializers.ModelSerializer):
             "minor_class",
             "default_unit",
             "default_unit_code",
+            "entry_level",
             "conditions",
         ]
 
@@ -303,3 +301,23 @@ class PatrolResultSerializer(serializers.Serializer):
     accepted = serializers.IntegerField()
     duplicates = serializers.IntegerField()
     rejected = RejectedFixSerializer(many=True)
+
+
+class PatrolTrackQuerySerializer(serializers.Serializer):
+    date = serializers.DateField(
+        required=False, help_text=_("The local day (YYYY-MM-DD); today when left out.")
+    )
+
+
+class TrackFixSerializer(serializers.Serializer):
+    lon = serializers.FloatField()
+    lat = serializers.FloatField()
+    recorded_at = serializers.DateTimeField()
+    accuracy_m = serializers.FloatField(allow_null=True)
+
+
+class PatrolTrackSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    distance_m = serializers.FloatField(help_text=_("Metres walked through the precise fixes."))
+    fixes = TrackFixSerializer(many=True, help_text=_("The day's fixes, oldest first."))
+    truncated = serializers.BooleanField(help_text=_("More fixes than one answer holds."))

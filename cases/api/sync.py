@@ -22,7 +22,6 @@ from drf_spectacular.utils import (
     extend_schema_field,
 )
 from rest_framework import serializers
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -33,11 +32,11 @@ from cases.api.case_serializers import (
     ReportSerializer,
 )
 from cases.api.cases import BodyLimits
-from cases.api.errors import error_body
 from cases.errors import CaseError
 from cases.models import CaseEvent
 from cases.services import case_report, case_transition
 from cases.workflow import Action
+from config.api import JSONParser, error_body
 
 MAX_ITEMS = 200
 MAX_CLIENT_ID = 40

@@ -6,10 +6,32 @@ Only a hash of each secret is stored; the secret is shown once, when it is made.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-__all__ = ["AgencyKey", "ApiToken"]
+__all__ = ["AgencyKey", "ApiToken", "rate_field"]
+
+# A request rate as the API's throttles read it: a count per second, minute, hour or day.
+rate_validator = RegexValidator(
+    r"^[1-9][0-9]{0,6}/(s|sec|second|m|min|minute|h|hour|d|day)$",
+    _("A count per period, e.g. 20/second, 600/minute or 36000/hour."),
+)
+
+
+def rate_field() -> models.CharField:
+    """The request rate a key's client is allowed; blank: the deployment's default for such
+    clients (API_RATE_AGENCY, API_RATE_OPEN311_POST)."""
+    return models.CharField(
+        _("request rate"),
+        max_length=20,
+        blank=True,
+        validators=[rate_validator],
+        help_text=_(
+            "Requests allowed to this client, e.g. 20/second or 600/minute. Blank: the "
+            "deployment's default for such clients."
+        ),
+    )
 
 
 class ApiToken(models.Model):
@@ -53,6 +75,8 @@ class AgencyKey(models.Model):
     created_at = models.DateTimeField(_("created at"))
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    # Its own throttle rate (an agency's system posts for many people: the 12345 hotline).
+    rate = rate_field()
 
     class Meta:
         verbose_name = _("agency API key")

@@ -23,6 +23,7 @@ __all__ = [
     "HandlingLevel",
     "Outbox",
     "PendingRequest",
+    "RequestType",
     "SourceChannel",
     "Stage",
     "StageLimit",
@@ -40,6 +41,14 @@ class SourceChannel(models.TextChoices):
     WEB = "web", _("Web")
     AGENCY = "agency", _("Another agency's system")
     VIDEO = "video", _("Video surveillance")
+
+
+class RequestType(models.TextChoices):
+    """What the reporter asks for (citizens choose; staff reports are problems)."""
+
+    PROBLEM = "problem", _("A problem")
+    HELP = "help", _("A request for help")
+    SUGGESTION = "suggestion", _("A suggestion")
 
 
 class Status(models.TextChoices):
@@ -156,6 +165,9 @@ class CaseNumberSequence(models.Model):
 class Case(models.Model):
     number = models.CharField(_("number"), max_length=24, unique=True)
     source = models.CharField(_("source channel"), max_length=20, choices=SourceChannel.choices)
+    # The line or platform of the channel it came through (one of the one window's merged
+    # hotlines and web platforms); free text, the deployment names its own.
+    sub_channel = models.CharField(_("sub-channel"), max_length=50, blank=True, default="")
     reporter = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -184,9 +196,25 @@ class Case(models.Model):
     urgency = models.CharField(
         _("urgency"), max_length=20, choices=Urgency.choices, default=Urgency.NORMAL
     )
+    request_type = models.CharField(
+        _("request type"),
+        max_length=12,
+        choices=RequestType.choices,
+        default=RequestType.PROBLEM,
+    )
     description = models.TextField(_("description"))
     point = models.PointField(_("location"), srid=4326)
     address = models.CharField(_("address"), max_length=255, blank=True)
+    # The city component (部件) the case is about, when the reporter named one: routing
+    # prefers its maintenance unit, and its page lists its cases.
+    asset = models.ForeignKey(
+        "grids.Asset",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        verbose_name=_("asset"),
+    )
 
     # Denormalised from locate(): every list is filtered on these code columns by prefix.
     district = models.ForeignKey(
@@ -363,6 +391,14 @@ class CaseEvent(models.Model):
         verbose_name=_("case"),
         db_index=False,
     )
+    # Unique in every month. On PostgreSQL the table is partitioned by month (cases.partitions)
+    # and a unique index there would have to include created_at, so the database holds the
+    # uniqueness in the key table cases_caseeventkey, filled by a trigger in the event's own
+    # INSERT: a duplicate still fails that INSERT with an IntegrityError (what _replay relies
+    # on). The table has a plain index `caseevent_request_id` instead of Django's unique one.
+    # A future AlterField on this field would, on PostgreSQL, try to add the unique constraint
+    # back and fail on the partitioned table: write such a change as SeparateDatabaseAndState
+    # with hand-written SQL for PostgreSQL.
     request_id = models.CharField(_("request id"), max_length=64, unique=True)
     action = models.CharField(_("action"), max_length=32)
     actor = models.ForeignKey(
@@ -418,6 +454,10 @@ class Attachment(models.Model):
         related_name="attachments",
         verbose_name=_("case"),
     )
+    # db_constraint=False: case events are partitioned by month on PostgreSQL, and a foreign
+    # key cannot reference a partitioned table's id alone (cases.partitions). Events are
+    # append-only and never deleted, so the reference cannot dangle; on_delete still
+    # applies in Python.
     event = models.ForeignKey(
         CaseEvent,
         on_delete=models.PROTECT,
@@ -425,6 +465,7 @@ class Attachment(models.Model):
         blank=True,
         related_name="attachments",
         verbose_name=_("event"),
+        db_constraint=False,
     )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -458,7 +499,11 @@ class Attachment(models.Model):
 
 
 class Outbox(models.Model):
-    """A notification to deliver, written in the transaction that caused it."""
+    """A notification to deliver, written in the transaction that caused it.
+
+    Most are about one case. Some are not (an analysis alarm is about a place and many
+    cases): those name no case and carry a subject and a summary in the payload.
+    """
 
     class State(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -466,10 +511,24 @@ class Outbox(models.Model):
         DEAD = "dead", _("Dead letter")
 
     case = models.ForeignKey(
-        Case, on_delete=models.CASCADE, related_name="outbox", verbose_name=_("case")
+        Case,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="outbox",
+        verbose_name=_("case"),
     )
+    # db_constraint=False: case events are partitioned by month on PostgreSQL, and a foreign
+    # key cannot reference a partitioned table's id alone (cases.partitions). Events are
+    # append-only and never deleted, so the reference cannot dangle; on_delete still
+    # applies in Python.
     event = models.ForeignKey(
-        CaseEvent, on_delete=models.CASCADE, null=True, related_name="+", verbose_name=_("event")
+        CaseEvent,
+        on_delete=models.CASCADE,
+        null=True,
+        related_name="+",
+        verbose_name=_("event"),
+        db_constraint=False,
     )
     topic = models.CharField(_("topic"), max_length=40)
     # Recipients as data (user ids, a unit, a role over a region), resolved at delivery.

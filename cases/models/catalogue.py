@@ -33,9 +33,11 @@ from cases.models.calendar import LimitUnit
 
 __all__ = [
     "DEFAULT_URGENCY_FACTORS",
+    "ENTRY_LEVELS_UP",
     "FAMILY_CODE_LETTER",
     "NATIONAL_MAJOR_CLASSES",
     "Domain",
+    "EntryLevel",
     "Family",
     "FilingCondition",
     "Item",
@@ -72,6 +74,19 @@ NATIONAL_MAJOR_CLASSES: dict[str, dict[str, str]] = {
     },
 }
 _MAJOR_CODES = sorted(set(NATIONAL_MAJOR_CLASSES[Family.COMPONENT]))
+
+
+class EntryLevel(models.TextChoices):
+    """Where a catalogue item's cases start their loop (DOMAIN.md §5): the lowest level that
+    can handle them. The same codes as cases.HandlingLevel, without the grid (self-handling)."""
+
+    COMMUNITY = "community", _("Community")
+    STREET = "street", _("Street")
+    DISTRICT = "district", _("District")
+
+
+# Lowest first, as cases.LEVELS_UP.
+ENTRY_LEVELS_UP: list[str] = [EntryLevel.COMMUNITY, EntryLevel.STREET, EntryLevel.DISTRICT]
 
 
 class Urgency(models.TextChoices):
@@ -171,6 +186,17 @@ class Item(models.Model):
     )
     legal_basis = models.TextField(_("legal basis"))
     handling_standard = models.TextField(_("handling standard"))
+    entry_level = models.CharField(
+        _("entry level"),
+        max_length=10,
+        choices=EntryLevel.choices,
+        default=EntryLevel.DISTRICT,
+        help_text=_(
+            "Where a report of this item starts its loop: the community's or street's own "
+            "micro-loop, or the district. Urgent reports always start at the district; a "
+            "street or community may override the level for its area (entry level rules)."
+        ),
+    )
     duplicate_radius_m = models.PositiveIntegerField(
         _("duplicate radius (m)"),
         default=50,
@@ -214,6 +240,10 @@ class Item(models.Model):
             models.CheckConstraint(
                 condition=Q(duplicate_radius_m__gt=0) & Q(duplicate_window_hours__gt=0),
                 name="catalogue_item_duplicate_search_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(entry_level__in=EntryLevel.values),
+                name="catalogue_item_entry_level_known",
             ),
         ]
 

@@ -103,6 +103,9 @@ class ParcelDetailSerializer(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
     grid_code = serializers.CharField()
+    lon = serializers.FloatField(help_text=_("A point on the parcel (WGS84)."))
+    lat = serializers.FloatField()
+    location = serializers.DictField(child=RegistryRegionSerializer(allow_null=True))
     buildings = BuildingRowSerializer(many=True)
 
 
@@ -114,6 +117,8 @@ class BuildingDetailSerializer(serializers.Serializer):
     floors = serializers.IntegerField()
     underground_floors = serializers.IntegerField()
     use = serializers.CharField()
+    lon = serializers.FloatField(help_text=_("A point on the footprint (WGS84)."))
+    lat = serializers.FloatField()
     parcel = ParcelRefSerializer(allow_null=True)
     location = serializers.DictField(child=RegistryRegionSerializer(allow_null=True))
     dwellings = DwellingRowSerializer(many=True)

@@ -1,8 +1,33 @@
 from django.urls import path
 
+from citizens.api import registry_places as places
 from citizens.api import registry_views as views
 
 urlpatterns = [
+    path("registry/search/", places.PlaceSearchView.as_view(), name="api-registry-search"),
+    path("registry/at/", places.PlaceAtView.as_view(), name="api-registry-at"),
+    path("registry/parcels/", places.ParcelsLayerView.as_view(), name="api-registry-parcels"),
+    path("registry/buildings/", places.BuildingsLayerView.as_view(), name="api-registry-buildings"),
+    path(
+        "registry/parcels/<int:parcel_id>/totals/",
+        places.ParcelTotalsView.as_view(),
+        name="api-parcel-totals",
+    ),
+    path(
+        "registry/buildings/<int:building_id>/cases/",
+        places.BuildingCasesView.as_view(),
+        name="api-building-cases",
+    ),
+    path(
+        "registry/buildings/<int:building_id>/residents/export/",
+        places.BuildingResidentsExportView.as_view(),
+        name="api-building-residents-export",
+    ),
+    path(
+        "registry/grids/<str:code>/stats/",
+        places.RegionStatsView.as_view(),
+        name="api-region-stats",
+    ),
     path("registry/parcels/<int:parcel_id>/", views.ParcelDetailView.as_view(), name="api-parcel"),
     path(
         "registry/parcels/<int:parcel_id>/residents/",

@@ -9,9 +9,10 @@ from collections.abc import Iterable
 from typing import Any
 
 import django_filters
+from django.contrib.gis.geos import GEOSGeometry
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
@@ -20,7 +21,6 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from cases.api.case_serializers import ErrorSerializer
 from cases.api.cases import IdFilter
 from citizens import idnumbers
 from citizens.access import PersonView, persons_read
@@ -58,14 +58,14 @@ from citizens.selectors import (
     region_chain,
     registry_jurisdiction,
 )
+from config.api import error_responses
 from grids.selectors import Jurisdiction
 
 # Misses of the ID-number lookup (a record read is logged in PersonAccessLog instead).
 security_log = logging.getLogger("citizens.security")
 
 
-def _errors(*codes: int) -> dict[int, OpenApiResponse]:
-    return {code: OpenApiResponse(ErrorSerializer) for code in sorted({401, 429, *codes})}
+_errors = error_responses  # config.api
 
 
 def _reason_query(request: Request) -> dict[str, Any]:
@@ -82,6 +82,7 @@ def _read(
     reason: str,
     full: bool,
     via_grids: dict[int, str] | None = None,
+    jurisdiction: Jurisdiction | None = None,
 ) -> dict[int, PersonView]:
     """Log and render the persons (each once, however many links they have here)."""
     unique = list({person.pk: person for person in persons}.values())
@@ -94,6 +95,7 @@ def _read(
         request_id=request.META.get("HTTP_X_REQUEST_ID", "")[:64],
         ip=request.META.get("REMOTE_ADDR") or None,
         via_grids=via_grids,
+        jurisdiction=jurisdiction,
     )
     return {view.id: view for view in views}
 
@@ -110,6 +112,12 @@ def _links(links: list[Occupancy], views: dict[int, PersonView]) -> list[dict[st
         }
         for link in links
     ]
+
+
+def _spot(geom: GEOSGeometry) -> dict[str, float]:
+    """A point on the shape, for the map (the centroid of an L-shaped footprint is not)."""
+    point = geom.point_on_surface
+    return {"lon": round(point.x, 6), "lat": round(point.y, 6)}
 
 
 def _location(grid_code: str | None) -> dict[str, Any]:
@@ -166,6 +174,8 @@ class ParcelDetailView(APIView):
             "code": parcel.code,
             "name": parcel.name,
             "grid_code": parcel.grid_id,
+            **_spot(parcel.geom),
+            "location": _location(parcel.grid_id),
             "buildings": parcel_buildings(request.user, parcel),
         }
         return Response(ParcelDetailSerializer(body).data)
@@ -206,6 +216,7 @@ class BuildingDetailView(APIView):
                 for field in ("id", "code", "name", "address", "floors", "underground_floors")
             },
             "use": building.use,
+            **_spot(building.footprint),
             "parcel": building.parcel,
             "location": _location(building.grid_id),
             "dwellings": building_dwellings(building),
@@ -279,9 +290,18 @@ def _person_detail(
             (link.grid_id for link in chain.links if jurisdiction.covers_region(link.grid_id)), ""
         )
         via_grids = {person.pk: via} if via else {}
-    view = _read(request, [person], purpose=purpose, reason=reason, full=full, via_grids=via_grids)[
-        person.pk
-    ]
+    view = _read(
+        request,
+        [person],
+        purpose=purpose,
+        reason=reason,
+        full=full,
+        via_grids=via_grids,
+        jurisdiction=jurisdiction,
+    )[person.pk]
+    # Only what the reader may open: the dwellings in their area, and where the person lives
+    # when that is in their area too (the levels above their own posts are common knowledge).
+    own_chain = {root[:n] for root in jurisdiction.region_codes for n in (6, 9, 12, 15)}
     body = {
         "person": view.__dict__,
         "dwellings": [
@@ -294,9 +314,12 @@ def _person_detail(
                 "parcel": link.dwelling.building.parcel,
             }
             for link in chain.links
+            if jurisdiction.covers_region(link.grid_id)
         ],
         "location": {
-            level: {"code": region.code, "name": region.name} if region else None
+            level: {"code": region.code, "name": region.name}
+            if region and (jurisdiction.covers_region(region.code) or region.code in own_chain)
+            else None
             for level, region in chain.regions.items()
         },
     }

@@ -14,9 +14,9 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from cases.api.case_serializers import ItemRefField, inline_enum
+from cases.api.case_serializers import ItemRefField, inline_enum, request_type_field
 from cases.api.files import AttachmentUrlsMixin
-from cases.models import Attachment, Case, Status
+from cases.models import Attachment, Case, RequestType, Status
 from cases.services import MAX_DESCRIPTION, ReportInput
 from citizens.models import OtpPurpose
 from citizens.reports import can_rate, public_timeline, report_photos
@@ -46,6 +46,10 @@ class OtpRequestSerializer(serializers.Serializer):
 class OtpSentSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField()
     resend_after = serializers.DateTimeField()
+    dev_code = serializers.CharField(
+        required=False,
+        help_text=_("Development installs (DEBUG) only: the code that was sent."),
+    )
 
 
 class RegisterSerializer(serializers.Serializer):
@@ -93,6 +97,7 @@ class CitizenReportSerializer(serializers.Serializer):
         help_text=_("Client-generated id (a UUID): sending the same report again is one report."),
     )
     item = ItemRefField()
+    request_type = request_type_field()
     description = serializers.CharField(min_length=1, max_length=MAX_DESCRIPTION)
     lon = serializers.FloatField(min_value=-180, max_value=180, help_text=_("WGS84 longitude"))
     lat = serializers.FloatField(min_value=-90, max_value=90, help_text=_("WGS84 latitude"))
@@ -103,6 +108,7 @@ class CitizenReportSerializer(serializers.Serializer):
         return ReportInput(
             source="citizen_app",
             item_id=data["item"],
+            request_type=data["request_type"],
             description=data["description"],
             point=Point(data["lon"], data["lat"], srid=4326),
             address=data["address"],
@@ -157,6 +163,7 @@ class MyReportSerializer(serializers.ModelSerializer):
     item = PublicItemSerializer()
     status = serializers.CharField(read_only=True, help_text=_("The case's status code."))
     status_label = serializers.SerializerMethodField()
+    request_type_label = serializers.SerializerMethodField()
     is_open = serializers.BooleanField(read_only=True)
     lon = serializers.SerializerMethodField()
     lat = serializers.SerializerMethodField()
@@ -171,6 +178,8 @@ class MyReportSerializer(serializers.ModelSerializer):
             "status_label",
             "is_open",
             "item",
+            "request_type",
+            "request_type_label",
             "description",
             "address",
             "lon",
@@ -184,6 +193,9 @@ class MyReportSerializer(serializers.ModelSerializer):
 
     def get_status_label(self, case: Case) -> str:
         return str(Status(case.status).label)
+
+    def get_request_type_label(self, case: Case) -> str:
+        return str(RequestType(case.request_type).label)
 
     def get_lon(self, case: Case) -> float:
         return float(case.point.x)
@@ -209,3 +221,46 @@ class MyReportDetailSerializer(MyReportSerializer):
     @extend_schema_field(PublicEventSerializer(many=True))
     def get_timeline(self, case: Case) -> list[dict[str, Any]]:
         return PublicEventSerializer(public_timeline(case), many=True).data
+
+
+# --- the public map ---------------------------------------------------------------------------
+
+
+class NearbyQuerySerializer(serializers.Serializer):
+    bbox = serializers.CharField(help_text=_("min_lon,min_lat,max_lon,max_lat (WGS84)."))
+    status = serializers.ChoiceField(
+        choices=["open", "closed"],
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_("open or closed; both when left out."),
+    )
+
+
+class PublicRequestSerializer(serializers.Serializer):
+    """A report as Open311 publishes it: never who reported or handled it."""
+
+    service_request_id = serializers.CharField(help_text=_("The case number."))
+    status = serializers.CharField(help_text=_("open or closed."))
+    status_notes = serializers.CharField()
+    service_name = serializers.CharField()
+    service_code = serializers.CharField()
+    description = serializers.CharField(help_text=_("Phone and ID numbers masked."))
+    address = serializers.CharField()
+    requested_datetime = serializers.CharField()
+    updated_datetime = serializers.CharField()
+    lat = serializers.FloatField()
+    long = serializers.FloatField()
+
+
+class NearbySerializer(serializers.Serializer):
+    results = PublicRequestSerializer(many=True)
+    truncated = serializers.BooleanField(help_text=_("More reports than one answer holds."))
+
+
+class CategorySerializer(serializers.Serializer):
+    code = serializers.CharField(help_text=_("Send it as the report's item."))
+    name = serializers.CharField()
+    group = serializers.CharField()
+    description = serializers.CharField(help_text=_("What counts as this problem."))
+    keywords = serializers.CharField()

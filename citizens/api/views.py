@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -17,41 +16,50 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
-from cases.api.case_serializers import ErrorSerializer
-from cases.models import Case
+from cases.api.auth import token_revoke
+from cases.models import ApiToken, Case
 from citizens.accounts import (
     CitizenSession,
     citizen_login,
+    citizen_login_name,
     citizen_register,
     is_citizen,
     otp_request,
 )
 from citizens.api.serializers import (
+    CategorySerializer,
     CitizenLoginSerializer,
     CitizenReportFormSerializer,
     CitizenReportSerializer,
     CitizenTokenSerializer,
     MyReportDetailSerializer,
     MyReportSerializer,
+    NearbyQuerySerializer,
+    NearbySerializer,
     OtpRequestSerializer,
     OtpSentSerializer,
     RateSerializer,
     RegisterSerializer,
 )
+from citizens.errors import InvalidCredentials
+from citizens.open311.services import requests_in_bbox, services_list
 from citizens.reports import (
     citizen_rate,
     citizen_report_get,
     citizen_report_submit,
     citizen_reports_qs,
 )
+from config.api import BodyLimits, BodyTooLarge, client_ip, error_responses
+from config.lockout import login_check, login_failed
+from grids.geo import parse_bbox
 
 
 def _errors(*codes: int) -> dict[int, OpenApiResponse]:
-    return {code: OpenApiResponse(ErrorSerializer) for code in sorted({429, *codes})}
+    # Log-in and the public endpoints need no credentials: no 401 unless named.
+    return error_responses(*codes, base=(429,))
 
 
-def _client_ip(request: Request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+_client_ip = client_ip
 
 
 def _session_body(session: CitizenSession) -> dict[str, Any]:
@@ -89,10 +97,10 @@ class OtpRequestView(_Public):
             purpose=form.validated_data["purpose"],
             ip=_client_ip(request),
         )
-        return Response(
-            {"expires_at": sent.expires_at, "resend_after": sent.resend_after},
-            status=status.HTTP_202_ACCEPTED,
-        )
+        body: dict[str, Any] = {"expires_at": sent.expires_at, "resend_after": sent.resend_after}
+        if sent.dev_code:
+            body["dev_code"] = sent.dev_code
+        return Response(body, status=status.HTTP_202_ACCEPTED)
 
 
 class RegisterView(_Public):
@@ -120,7 +128,9 @@ class RegisterView(_Public):
 
 
 class CitizenLoginView(_Public):
-    """Log in with phone and password, or phone and a one-time code; returns a token."""
+    """Log in with phone and password, or phone and a one-time code; returns a token. Wrong
+    passwords lock password log-in for the account and the address for a while (429
+    `locked_out`, config.lockout); a one-time code still lets the owner in."""
 
     throttle_scope = "citizen_auth"
 
@@ -133,10 +143,69 @@ class CitizenLoginView(_Public):
         form = CitizenLoginSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
-        session = citizen_login(
-            phone=data["phone"], password=data["password"], code=data["code"], device=data["device"]
-        )
+        by_password = bool(data["password"]) and not data["code"]
+        name = citizen_login_name(data["phone"]) if by_password else ""
+        if by_password:
+            login_check(request, name)
+        try:
+            session = citizen_login(
+                phone=data["phone"],
+                password=data["password"],
+                code=data["code"],
+                device=data["device"],
+            )
+        except InvalidCredentials:
+            if by_password:
+                login_failed(request, name)
+            raise
         return Response(_session_body(session))
+
+
+# --- the public side: the map of reports and the categories ---------------------------------
+
+
+class NearbyView(_Public):
+    """Reports inside a map view from the last 90 days, newest first (at most 300), as Open311
+    publishes them: the item, the state, the place and the times, never who reported them."""
+
+    throttle_scope = "open311"
+
+    @extend_schema(
+        parameters=[NearbyQuerySerializer],
+        responses={200: NearbySerializer, **_errors(400)},
+        auth=[],
+    )
+    def get(self, request: Request) -> Response:
+        query = NearbyQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        try:
+            box = parse_bbox(query.validated_data["bbox"])
+        except ValueError as exc:
+            raise exceptions.ValidationError({"bbox": [str(exc)]}) from None
+        found = requests_in_bbox(box, status=query.validated_data["status"])
+        return Response(
+            NearbySerializer({"results": found.entries, "truncated": found.truncated}).data
+        )
+
+
+class CategoriesView(_Public):
+    """What a citizen may report: the published catalogue items, in their groups."""
+
+    throttle_scope = "open311"
+
+    @extend_schema(responses={200: CategorySerializer(many=True), **_errors()}, auth=[])
+    def get(self, request: Request) -> Response:
+        rows = [
+            {
+                "code": service["service_code"],
+                "name": service["service_name"],
+                "group": service["group"],
+                "description": service["description"],
+                "keywords": service["keywords"],
+            }
+            for service in services_list()
+        ]
+        return Response(CategorySerializer(rows, many=True).data)
 
 
 # --- reports ----------------------------------------------------------------------------------
@@ -149,10 +218,7 @@ class IsCitizen(permissions.BasePermission):
         return is_citizen(request.user)
 
 
-class ReportBodyTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_code = "too_large"
-    default_detail = _("The request body is too large.")
+ReportBodyTooLarge = BodyTooLarge
 
 
 class NewestFirst(CursorPagination):
@@ -162,14 +228,7 @@ class NewestFirst(CursorPagination):
     max_page_size = 100
 
 
-def _max_body_bytes() -> int:
-    return (
-        settings.CITIZEN_REPORT_MAX_PHOTOS * settings.CITIZEN_PHOTO_MAX_BYTES
-        + settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-    )
-
-
-class ReportsView(generics.GenericAPIView):
+class ReportsView(BodyLimits, generics.GenericAPIView):
     """Your reports, newest first; and a new report (JSON, or multipart with photos)."""
 
     permission_classes = [permissions.IsAuthenticated, IsCitizen]
@@ -183,22 +242,12 @@ class ReportsView(generics.GenericAPIView):
             return [UserRateThrottle(), ScopedRateThrottle()]
         return [UserRateThrottle()]
 
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        # Refuse a body declared larger than the photo limits allow before reading it.
-        try:
-            declared = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            declared = 0
-        if declared > _max_body_bytes():
-            raise ReportBodyTooLarge()
-        super().initial(request, *args, **kwargs)
-
-    def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, RequestDataTooBig):
-            exc = ReportBodyTooLarge()
-        elif isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
-            exc = exceptions.ParseError(str(exc))
-        return super().handle_exception(exc)
+    def max_body_bytes(self) -> int:
+        # As many photos as a report may carry, plus its fields.
+        return (
+            settings.CITIZEN_REPORT_MAX_PHOTOS * settings.CITIZEN_PHOTO_MAX_BYTES
+            + settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        )
 
     def get_queryset(self) -> QuerySet[Case]:
         return citizen_reports_qs(self.request.user)
@@ -273,3 +322,15 @@ class RateView(APIView):
         )
         case = citizen_report_get(request.user, case_id)
         return Response(MyReportDetailSerializer(case, context={"request": request}).data)
+
+
+class CitizenLogoutView(APIView):
+    """Log out: the token stops working at once."""
+
+    permission_classes = [permissions.IsAuthenticated, IsCitizen]
+
+    @extend_schema(request=None, responses={204: None, **_errors(401, 403)})
+    def post(self, request: Request) -> Response:
+        if isinstance(request.auth, ApiToken):
+            token_revoke(token=request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)

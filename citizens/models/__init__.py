@@ -5,3 +5,4 @@ from citizens.models.accounts import *  # noqa: F403
 from citizens.models.open311 import *  # noqa: F403
 from citizens.models.privacy import *  # noqa: F403
 from citizens.models.registry import *  # noqa: F403
+from citizens.models.stats import *  # noqa: F403

@@ -11,6 +11,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from cases.models.api import rate_field
+
 __all__ = ["Open311Client", "Open311Request", "Open311Service", "ServiceType"]
 
 
@@ -33,6 +35,8 @@ class Open311Client(models.Model):
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"))
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    # Its own throttle rate for posting requests (a city app posts for many citizens).
+    rate = rate_field()
 
     class Meta:
         verbose_name = _("Open311 client")

@@ -25,6 +25,7 @@ class ReadPurpose(models.TextChoices):
     BUILDING = "building", _("Building's residents")
     PARCEL = "parcel", _("Parcel's residents")
     KEY_GROUP = "key_group", _("Key group list")
+    EXPORT = "export", _("Resident list printed or exported")
 
 
 class PersonAccessLog(models.Model):

@@ -179,7 +179,7 @@ class Person(models.Model):
         limit_choices_to={"level": Level.GRID},
         verbose_name=_("grid"),
     )
-    key_groups = models.ManyToManyField(
+    key_groups = models.ManyToManyField(  # type: ignore[var-annotated]
         "KeyGroup",
         through="PersonKeyGroup",
         related_name="persons",

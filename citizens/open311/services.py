@@ -5,7 +5,9 @@
 - Requests are cases; the service_request_id is the case number. Posting one goes through the
   one-window intake as the client app's account, on the client's channel.
 - Status is `open` while the case is in the loop and `closed` after (closed, rejected,
-  duplicate, voided). Nothing about the people handling a case or the reporter is published.
+  duplicate, voided). Nothing about the people handling a case or the reporter is published:
+  what the public reads of a case is decided in citizens.redaction (the reporter's words only
+  when they pass the redaction, the place rounded and in words, the public notes).
 """
 
 from __future__ import annotations
@@ -20,20 +22,22 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.gis.geos import Point
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
 from django.db import transaction
-from django.db.models import F, FloatField, Func, Prefetch, QuerySet
+from django.db.models import F, FloatField, Func, OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from cases.errors import CaseError, CaseNotFound, InvalidInput, NotPermitted
+from cases.errors import CaseNotFound, InvalidInput, NotPermitted
 from cases.intake import CITIZEN_CHANNELS, case_intake
 from cases.models import (
     CLOSED_STATUSES,
     OPEN_STATUSES,
     Case,
+    CaseEvent,
     ClosureKind,
     FilingCondition,
     Item,
@@ -41,7 +45,10 @@ from cases.models import (
 )
 from cases.services import MAX_DESCRIPTION, ReportInput
 from citizens.models import Open311Client, Open311Request, Open311Service, ServiceType
-from citizens.reports import mask_numbers
+from citizens.redaction import public_description_of, public_note, public_place, public_point
+from citizens.reports import PUBLIC_NOTE_ACTIONS
+from config.api import ServiceError
+from grids.geo import bbox_polygon
 from grids.models import User
 
 SPECIFICATION_URL = "http://wiki.open311.org/GeoReport_v2"
@@ -117,6 +124,26 @@ def open311_client_for_key(api_key: str, *, now: datetime | None = None) -> Open
     if client.last_used_at is None or now - client.last_used_at > LAST_USED_RESOLUTION:
         Open311Client.objects.filter(pk=client.pk).update(last_used_at=now)
     return client
+
+
+# A client's rate, cached by its key's hash: the throttle asks before the view reads the client.
+RATE_CACHE_SECONDS = 60
+
+
+def open311_client_rate(api_key: str) -> str:
+    """The rate set on the active client holding the key ("" for none, or no such client);
+    cached for a minute."""
+    key_hash = _hash(api_key.strip())
+    cache_key = f"open311:rate:{key_hash}"
+    rate = cache.get(cache_key)
+    if rate is None:
+        rate = (
+            Open311Client.objects.filter(key_hash=key_hash, is_active=True)
+            .values_list("rate", flat=True)
+            .first()
+        ) or ""
+        cache.set(cache_key, rate, RATE_CACHE_SECONDS)
+    return str(rate)
 
 
 # --- jurisdiction -----------------------------------------------------------------------------
@@ -377,7 +404,10 @@ _ROW_FIELDS = (
     "status",
     "closure_kind",
     "description",
-    "address",
+    "condition__description",
+    "street__name",
+    "community__name",
+    "public_note",
     "lon",
     "lat",
     "reported_at",
@@ -410,6 +440,12 @@ def _entries(qs: QuerySet[Case]) -> list[dict[str, Any]]:
     qs = qs.annotate(
         lon=Func(F("point"), function="ST_X", output_field=FloatField()),
         lat=Func(F("point"), function="ST_Y", output_field=FloatField()),
+        # The latest reason the reporter is owed (rejected, closed), for status_notes.
+        public_note=Subquery(
+            CaseEvent.objects.filter(case=OuterRef("pk"), action__in=sorted(PUBLIC_NOTE_ACTIONS))
+            .order_by("-created_at", "-pk")
+            .values("note")[:1]
+        ),
     )
     entries = []
     for row in qs.values(*_ROW_FIELDS):
@@ -418,7 +454,11 @@ def _entries(qs: QuerySet[Case]) -> list[dict[str, Any]]:
             notes = closure_labels.get(row["closure_kind"], "")
         else:
             notes = status_labels.get(row["status"], row["status"])
+        reason = public_note(row["public_note"] or "") if closed else ""
+        if reason:
+            notes = f"{notes}: {reason}"
         updated = row["closed_at"] if closed and row["closed_at"] else row["updated_at"]
+        lon, lat = public_point(row["lon"], row["lat"])
         entries.append(
             {
                 "service_request_id": row["number"],
@@ -426,19 +466,28 @@ def _entries(qs: QuerySet[Case]) -> list[dict[str, Any]]:
                 "status_notes": notes,
                 "service_name": row["item__name"],
                 "service_code": row["item__code"],
-                # Published to anyone: runs of digits (phones, ID numbers) masked, as on the
-                # citizen's public timeline.
-                "description": mask_numbers(row["description"]),
+                # Published to anyone (citizens.redaction): the reporter's words only when
+                # they pass the redaction, else the category's plain description.
+                "description": public_description_of(
+                    description=row["description"],
+                    item_name=row["item__name"],
+                    condition_description=row["condition__description"] or "",
+                ),
                 "agency_responsible": row["handling_unit__name"] or "",
                 "service_notice": row["item__handling_standard"],
                 "requested_datetime": w3(row["reported_at"], tz),
                 "updated_datetime": w3(updated, tz),
                 "expected_datetime": w3(row["case_due_at"], tz),
-                "address": mask_numbers(row["address"]),
+                # The place in words (street, community) and a rounded point; the free-text
+                # address is often the reporter's own door.
+                "address": public_place(
+                    street_name=row["street__name"] or "",
+                    community_name=row["community__name"] or "",
+                ),
                 "address_id": "",
                 "zipcode": "",
-                "lat": row["lat"],
-                "long": row["lon"],
+                "lat": lat,
+                "long": lon,
                 "media_url": row["open311_request__media_url"] or "",
             }
         )
@@ -507,6 +556,38 @@ def requests_query(
     return _entries(qs.order_by("-reported_at", "-pk")[:MAX_REQUESTS])
 
 
+# The citizens' map: what was reported in the view lately, newest first.
+NEARBY_WINDOW = timedelta(days=90)
+NEARBY_MAX = 300
+
+
+@dataclass(frozen=True)
+class NearbyRequests:
+    entries: list[dict[str, Any]]
+    truncated: bool
+
+
+def requests_in_bbox(
+    box: tuple[float, float, float, float],
+    *,
+    status: str = "",
+    now: datetime | None = None,
+    limit: int = NEARBY_MAX,
+) -> NearbyRequests:
+    """Requests inside the box reported in the last NEARBY_WINDOW, newest first, published
+    exactly as GET requests publishes them (nothing about the reporter or the staff)."""
+    now = now or timezone.now()
+    qs = _public_cases().filter(
+        point__intersects=bbox_polygon(box), reported_at__gte=now - NEARBY_WINDOW
+    )
+    if status == "open":
+        qs = qs.filter(status__in=sorted(OPEN_STATUSES))
+    elif status == "closed":
+        qs = qs.filter(status__in=sorted(CLOSED_STATUSES))
+    entries = _entries(qs.order_by("-reported_at", "-pk")[: limit + 1])
+    return NearbyRequests(entries=entries[:limit], truncated=len(entries) > limit)
+
+
 def request_get(service_request_id: str) -> dict[str, Any]:
     entries = _entries(_public_cases().filter(number=service_request_id))
     if not entries:
@@ -546,7 +627,7 @@ def discovery(base_url: str) -> dict[str, Any]:
     }
 
 
-def error_status(exc: CaseError) -> int:
+def error_status(exc: ServiceError) -> int:
     """The spec's HTTP statuses: 404 for what does not exist, 403 for the api_key, 400 else."""
     if isinstance(exc, CaseNotFound):
         return 404

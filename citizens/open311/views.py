@@ -16,18 +16,25 @@ from rest_framework import exceptions, permissions
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
-from rest_framework.throttling import ScopedRateThrottle, SimpleRateThrottle
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from cases.errors import CaseError
+from cases.api.throttles import PerClientRate, default_rate
 from citizens.open311 import services
 from citizens.open311.render import render, render_errors
+from config.api import ServiceError
 
 
-class Open311ClientThrottle(SimpleRateThrottle):
-    """Posts per client key (per address when no key is sent)."""
+class Open311ClientThrottle(PerClientRate):
+    """Posts per client key, at the client's own rate (Open311Client.rate) or the default
+    (API_RATE_OPEN311_POST); per address when no key is sent."""
 
     scope = "open311_post"
+
+    def rate_for(self, request: Request) -> str | None:
+        api_key = str(request.data.get("api_key", "") or "")
+        rate = services.open311_client_rate(api_key) if api_key else ""
+        return rate or default_rate(self.scope)
 
     def get_cache_key(self, request: Request, view: Any) -> str | None:
         api_key = str(request.data.get("api_key", "") or "")
@@ -52,7 +59,7 @@ class Open311View(APIView):
         return (JSONRenderer(), "application/json")
 
     def handle_exception(self, exc: Exception) -> HttpResponse:
-        if isinstance(exc, CaseError):
+        if isinstance(exc, ServiceError):
             status = services.error_status(exc)
             # One error per message, naming the fields it is about.
             fields_by_message: dict[str, list[str]] = {}

@@ -6,15 +6,20 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+)
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from cases.api.case_serializers import ErrorSerializer
 from cases.errors import InvalidInput
+from config.api import error_responses
 from dispatch.evaluation import formulas
 from dispatch.evaluation.definitions import Metric
 from dispatch.evaluation.periods import PERIOD_KINDS, Period, parse_period
@@ -29,7 +34,7 @@ from dispatch.models import Group
 
 
 def _errors(*codes: int) -> dict[int, OpenApiResponse]:
-    return {code: OpenApiResponse(ErrorSerializer) for code in sorted({400, 401, 403, 429, *codes})}
+    return error_responses(*codes, base=(400, 401, 403, 429))
 
 
 class PeriodQuerySerializer(serializers.Serializer):
@@ -106,6 +111,8 @@ class SubjectScoreSerializer(serializers.Serializer):
     figures = FigureSerializer(many=True)
 
 
+# One component name per shape: "Report" is the case report's.
+@extend_schema_serializer(component_name="EvaluationReport")
 class ReportSerializer(serializers.Serializer):
     group = serializers.CharField()
     period = PeriodSerializer()

@@ -7,6 +7,7 @@ them into ScoreWeight, VolumeStep and GradeBand, which the admin edits).
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -22,6 +23,9 @@ class Metric(enum.StrEnum):
     INSPECTOR_PUBLIC_FIRST = "inspector_public_first"
     INSPECTOR_VERIFY = "inspector_verify"
     INSPECTOR_CHECK = "inspector_check"
+    # patrols (grids.tracks → PatrolDay): per working day, not per case
+    INSPECTOR_PATROL = "inspector_patrol"
+    INSPECTOR_PATROL_DISTANCE = "inspector_patrol_distance"
     # intake operators
     INTAKE_VOLUME = "intake_volume"
     INTAKE_SEND_VERIFY = "intake_send_verify"
@@ -42,6 +46,8 @@ class Metric(enum.StrEnum):
     UNIT_REWORK = "unit_rework"
     UNIT_EXTENSION = "unit_extension"
     UNIT_SATISFACTION = "unit_satisfaction"
+    UNIT_URGED = "unit_urged"
+    UNIT_SUPERVISED = "unit_supervised"
     # streets and communities
     REGION_PUBLIC = "region_public"
     REGION_CLOSING = "region_closing"
@@ -71,7 +77,8 @@ class Figure:
     key: str
     label: Promise
     metric: Metric
-    # rate: hits/total %; misses: total − hits (a count); average: value_sum / total.
+    # rate: hits/total %; misses: total − hits (a count); hits: a count; average:
+    # value_sum / total.
     show: str
 
 
@@ -187,9 +194,47 @@ _REGION_COMPONENTS = (
 COMPONENTS[Group.STREET] = _REGION_COMPONENTS
 COMPONENTS[Group.COMMUNITY] = _REGION_COMPONENTS
 
+# Parts a district may add to a group's score (local choices). DOMAIN.md §6's parts make 100
+# without them, so they count only while their weight (Score weights in the admin) is above
+# zero; their figures are reported all the same (docs/evaluation.md).
+OPTIONAL_COMPONENTS: dict[str, tuple[Component, ...]] = {
+    Group.INSPECTOR: (
+        Component(
+            "patrol",
+            _("Patrol standard met (working days)"),
+            Metric.INSPECTOR_PATROL,
+            Kind.RATE,
+            Decimal(0),
+        ),
+    ),
+}
+
+
+def components_for(group: str, weights: Mapping[str, Decimal]) -> tuple[Component, ...]:
+    """The group's scored parts: DOMAIN.md's, and the optional ones given a weight."""
+    optional = tuple(
+        c for c in OPTIONAL_COMPONENTS.get(group, ()) if weights.get(c.key, c.default_weight) > 0
+    )
+    return COMPONENTS[group] + optional
+
+
 _SATISFACTION = _("Citizen satisfaction (average of 1–5)")
 FIGURES: dict[str, tuple[Figure, ...]] = {
-    Group.INSPECTOR: (Figure("miss_rate", _("Miss rate"), Metric.INSPECTOR_PUBLIC_FIRST, "rate"),),
+    Group.INSPECTOR: (
+        Figure("miss_rate", _("Miss rate"), Metric.INSPECTOR_PUBLIC_FIRST, "rate"),
+        Figure(
+            "patrol_covered",
+            _("Own grids covered, average of working days (%)"),
+            Metric.INSPECTOR_PATROL,
+            "average",
+        ),
+        Figure(
+            "patrol_distance",
+            _("Distance walked, average of working days (m)"),
+            Metric.INSPECTOR_PATROL_DISTANCE,
+            "average",
+        ),
+    ),
     Group.INTAKE: (),
     Group.SUPERVISOR: (),
     Group.DISPATCHER: (),
@@ -199,6 +244,10 @@ FIGURES: dict[str, tuple[Figure, ...]] = {
         Figure("overdue", _("Overdue count"), Metric.UNIT_HANDLING_ON_TIME, "misses"),
         Figure("extension_rate", _("Extension rate"), Metric.UNIT_EXTENSION, "rate"),
         Figure("satisfaction", _SATISFACTION, Metric.UNIT_SATISFACTION, "average"),
+        # Pressure counted against the unit (DOMAIN.md §6): cases urged (催办) and supervised
+        # (督办) while the unit handled them.
+        Figure("urged", _("Urged cases"), Metric.UNIT_URGED, "hits"),
+        Figure("supervised", _("Supervised cases"), Metric.UNIT_SUPERVISED, "hits"),
     ),
     Group.STREET: (
         Figure("public_rate", _("Public-report rate"), Metric.REGION_PUBLIC, "rate"),
@@ -216,6 +265,8 @@ METRIC_LABELS: dict[Metric, tuple[Promise, Promise]] = {
     ),
     Metric.INSPECTOR_VERIFY: (_("verifications"), _("on time")),
     Metric.INSPECTOR_CHECK: (_("checks"), _("on time")),
+    Metric.INSPECTOR_PATROL: (_("working days"), _("standard met")),
+    Metric.INSPECTOR_PATROL_DISTANCE: (_("working days"), _("on patrol")),
     Metric.INTAKE_VOLUME: (_("intake actions"), _("intake actions")),
     Metric.INTAKE_SEND_VERIFY: (_("verify tasks sent"), _("on time")),
     Metric.INTAKE_SEND_CHECK: (_("check tasks sent"), _("on time")),
@@ -232,6 +283,8 @@ METRIC_LABELS: dict[Metric, tuple[Promise, Promise]] = {
     Metric.UNIT_REWORK: (_("cases due to close"), _("reworked")),
     Metric.UNIT_EXTENSION: (_("cases due to close"), _("extended")),
     Metric.UNIT_SATISFACTION: (_("ratings"), _("ratings")),
+    Metric.UNIT_URGED: (_("cases urged"), _("cases urged")),
+    Metric.UNIT_SUPERVISED: (_("cases supervised"), _("cases supervised")),
     Metric.REGION_PUBLIC: (_("reports"), _("from the public")),
     Metric.REGION_CLOSING: (_("cases due to close"), _("closed")),
     Metric.REGION_CLOSE_ON_TIME: (_("cases due to close"), _("closed on time")),
@@ -282,6 +335,8 @@ GROUP_ROLES: dict[str, str] = {
     Group.DISPATCHER: "dispatcher",
 }
 PERSON_GROUPS = frozenset(GROUP_ROLES)
+# Metrics counted per working day from the patrol records, not per case: nothing to drill into.
+PATROL_METRICS = frozenset({Metric.INSPECTOR_PATROL, Metric.INSPECTOR_PATROL_DISTANCE})
 REGION_GROUPS = frozenset({Group.STREET, Group.COMMUNITY})
 
 
@@ -289,7 +344,7 @@ def metric_groups() -> dict[str, str]:
     """metric → the group its facts belong to (regions: street and community both)."""
     out: dict[str, str] = {}
     for group, components in COMPONENTS.items():
-        for component in components:
+        for component in (*components, *OPTIONAL_COMPONENTS.get(group, ())):
             out.setdefault(component.metric, group)
     for group, figures in FIGURES.items():
         for figure in figures:

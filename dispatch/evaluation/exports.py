@@ -10,21 +10,21 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from config.exports import NO_VALUE, inert
 from dispatch.evaluation import formulas
 from dispatch.evaluation.reports import Report
 from dispatch.models import Group
 
 Cell = str | int | Decimal | None
-NO_VALUE = "—"
 
 
 def report_headers(report: Report) -> list[str]:
     group = report.group
-    from dispatch.evaluation.definitions import COMPONENTS, FIGURES
+    from dispatch.evaluation.definitions import FIGURES, components_for
 
     headers = [_("Rank"), _("Name"), _("Code"), _("Score"), _("Grade")]
     headers += [_("Previous score"), _("Change")]
-    for component in COMPONENTS[group]:
+    for component in components_for(group, report.rules.weights if report.rules else {}):
         weight = report.rules.weights.get(component.key) if report.rules else None
         label = str(component.label)
         headers.append(f"{label} ({formulas.rounded(weight)}%)" if weight is not None else label)
@@ -73,17 +73,6 @@ def _title(report: Report) -> str:
     return f"{Group(report.group).label} · {report.period.label}"
 
 
-# A text cell a spreadsheet would run as a formula (names come from admins and imports).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _inert(value: object) -> object:
-    """Text that starts like a formula gets a leading apostrophe; numbers stay numbers."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START) and value != NO_VALUE:
-        return "'" + value
-    return value
-
-
 def export_csv(report: Report) -> str:
     """UTF-8 with a BOM so spreadsheet programs read the Chinese names."""
     out = io.StringIO()
@@ -95,7 +84,7 @@ def export_csv(report: Report) -> str:
     # Text cells as written by the page, made inert; number cells exactly as on the page.
     writer.writerows(
         [
-            _inert(text) if isinstance(cell, str) else text
+            inert(text) if isinstance(cell, str) else text
             for cell, text in zip(cells, row, strict=True)
         ]
         for cells, row in zip(raw, rows, strict=True)
@@ -116,7 +105,7 @@ def export_xlsx(report: Report) -> bytes:
     for cells in report_rows(report):
         sheet.append(
             [
-                float(c) if isinstance(c, Decimal) else NO_VALUE if c is None else _inert(c)
+                float(c) if isinstance(c, Decimal) else NO_VALUE if c is None else inert(c)
                 for c in cells
             ]
         )

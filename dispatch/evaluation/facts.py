@@ -42,6 +42,11 @@ INTAKE_ACTIONS = frozenset(
         Action.SEND_CHECK,
     }
 )
+# Pressure on the handling unit (urged: 催办, supervised: 督办, by a person or the sweep).
+PRESSURE: dict[str, Metric] = {
+    Action.URGE: Metric.UNIT_URGED,
+    Action.SUPERVISE: Metric.UNIT_SUPERVISED,
+}
 # Stage runs judged for timeliness: the stage, the action that ends it on time, the group.
 TIMED_STAGES: dict[tuple[str, str], tuple[Metric, str]] = {
     (Stage.REGISTER, Action.SEND_VERIFY): (Metric.INTAKE_SEND_VERIFY, Group.INTAKE),
@@ -138,6 +143,7 @@ class _Replay:
         self.extended = False
         self.unit_id: int | None = None
         self.suspended_at: datetime | None = None
+        self.pressed: set[tuple[str, int]] = set()  # (urge or supervise, unit) counted
 
     # -- output -----------------------------------------------------------------------------
 
@@ -269,6 +275,12 @@ class _Replay:
             self.extended = True
         elif action == Action.RATE:
             self._rate(event)
+        elif action in PRESSURE and event.unit_id is not None:
+            # A case counts once per unit against it, however often it was urged.
+            key = (action, event.unit_id)
+            if key not in self.pressed:
+                self.pressed.add(key)
+                self.add(at, PRESSURE[action], Group.UNIT, event.unit_id, True)
 
         self.unit_id = event.unit_id
         self._clock(event)

@@ -28,10 +28,12 @@ from dispatch.evaluation.definitions import (
     DEFAULT_VOLUME_STEPS,
     FIGURES,
     GROUP_ROLES,
+    OPTIONAL_COMPONENTS,
     Component,
     Figure,
     Kind,
     Metric,
+    components_for,
 )
 from dispatch.evaluation.periods import Period
 from dispatch.models import DailyStat, EvaluationFact, GradeBand, Group, ScoreWeight, VolumeStep
@@ -93,7 +95,9 @@ class Rules:
 def rules_for(group: str) -> Rules:
     """The group's weights, volume steps and grade bands; the DOMAIN.md defaults for any
     the admin has deleted."""
-    weights = {c.key: c.default_weight for c in COMPONENTS[group]}
+    weights = {
+        c.key: c.default_weight for c in (*COMPONENTS[group], *OPTIONAL_COMPONENTS.get(group, ()))
+    }
     weights.update(dict(ScoreWeight.objects.filter(group=group).values_list("component", "weight")))
     steps = tuple(VolumeStep.objects.filter(group=group).values_list("up_to", "score"))
     bands = tuple(GradeBand.objects.values_list("grade", "min_score"))
@@ -183,6 +187,8 @@ def _component_value(
 def _figure_value(figure: Figure, sums: Sums) -> Decimal | int | None:
     if figure.show == "misses":
         return sums.total - sums.hits
+    if figure.show == "hits":
+        return sums.hits
     if figure.show == "average":
         return formulas.average(sums.value_sum, sums.total)
     return formulas.rate(sums.hits, sums.total)
@@ -192,7 +198,7 @@ def score_subject(
     group: str, subject: str, name: str, sums: dict[str, Sums], rules: Rules, period: Period
 ) -> SubjectScore:
     components = []
-    for component in COMPONENTS[group]:
+    for component in components_for(group, rules.weights):
         s = sums.get(component.metric, Sums())
         components.append(
             ComponentScore(
@@ -372,7 +378,8 @@ def _require_visible(jurisdiction: Jurisdiction, group: str, subject: str) -> No
 
 
 def group_metrics(group: str) -> set[str]:
-    return {str(c.metric) for c in COMPONENTS[group]} | {str(f.metric) for f in FIGURES[group]}
+    components = (*COMPONENTS[group], *OPTIONAL_COMPONENTS.get(group, ()))
+    return {str(c.metric) for c in components} | {str(f.metric) for f in FIGURES[group]}
 
 
 def drilldown_cases(

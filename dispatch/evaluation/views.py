@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET
 from cases.errors import InvalidInput, NotPermitted
 from dispatch.dashboard import user_roles
 from dispatch.evaluation import exports, formulas
-from dispatch.evaluation.definitions import METRIC_LABELS, Metric
+from dispatch.evaluation.definitions import METRIC_LABELS, PATROL_METRICS, Metric
 from dispatch.evaluation.periods import PERIOD_KINDS, Period, parse_period
 from dispatch.evaluation.reports import (
     SubjectNotFound,
@@ -117,6 +117,7 @@ def evaluation_subject(request: HttpRequest, group: str, subject: str) -> HttpRe
                 ),
                 "total_label": total_label,
                 "hits_label": hits_label,
+                "patrol": c.metric in PATROL_METRICS,
             }
         )
     figures = [
@@ -125,6 +126,7 @@ def evaluation_subject(request: HttpRequest, group: str, subject: str) -> HttpRe
             "value": exports.cell_text(
                 f.value if isinstance(f.value, int) else formulas.rounded(f.value)
             ),
+            "patrol": f.metric in PATROL_METRICS,
         }
         for f in row.figures
     ]

@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -20,6 +22,7 @@ __all__ = [
     "EvaluationFact",
     "GradeBand",
     "Group",
+    "PatrolStandard",
     "ScoreWeight",
     "VolumeStep",
 ]
@@ -168,3 +171,46 @@ class DailyStat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.metric} {self.group}:{self.subject} {self.hits}/{self.total}"
+
+
+class PatrolStandard(models.Model):
+    """What an inspector's working day of patrol must reach to count as done (local practice);
+    the single row, read with PatrolStandard.current()."""
+
+    SINGLETON_ID = 1
+
+    min_covered_percent = models.DecimalField(
+        _("share of own grids covered, at least (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal(60),
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text=_("Covered: within 30 m of the day's cleaned track."),
+    )
+    min_duty_hours = models.DecimalField(
+        _("time on duty, at least (hours)"),
+        max_digits=4,
+        decimal_places=2,
+        default=Decimal(6),
+        validators=[MinValueValidator(0), MaxValueValidator(24)],
+    )
+
+    class Meta:
+        verbose_name = _("patrol standard")
+        verbose_name_plural = _("patrol standard")
+        constraints = [
+            models.CheckConstraint(condition=Q(id=1), name="patrolstandard_single_row"),
+            models.CheckConstraint(
+                condition=Q(min_covered_percent__gte=0, min_covered_percent__lte=100)
+                & Q(min_duty_hours__gte=0, min_duty_hours__lte=24),
+                name="patrolstandard_in_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(_("Patrol standard"))
+
+    @classmethod
+    def current(cls) -> PatrolStandard:
+        row, _created = cls.objects.get_or_create(pk=cls.SINGLETON_ID)
+        return row

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.models import Outbox
 
-__all__ = ["DeadLetter", "InboxMessage", "NotificationDelivery"]
+__all__ = ["DeadLetter", "InboxMessage", "NotificationDelivery", "PushSubscription"]
 
 
 class InboxMessage(models.Model):
@@ -40,6 +40,8 @@ class InboxMessage(models.Model):
         verbose_name=_("case"),
     )
     case_number = models.CharField(_("case number"), max_length=24, blank=True)
+    # Where the message leads when it is not about one case (an analysis alarm's page).
+    link = models.CharField(_("link"), max_length=200, blank=True, default="")
     topic = models.CharField(_("topic"), max_length=40)
     created_at = models.DateTimeField(_("created at"))
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
@@ -105,3 +107,32 @@ class DeadLetter(Outbox):
         proxy = True
         verbose_name = _("dead letter")
         verbose_name_plural = _("dead letters")
+
+
+class PushSubscription(models.Model):
+    """A browser's Web Push subscription (one service worker on one device) for a user.
+
+    The endpoint is the push service's URL for that browser; p256dh and auth are the keys the
+    payload is encrypted to (RFC 8291). A browser that logs in as someone else takes its
+    endpoint along; a push service answering 404 or 410 ends the subscription.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="push_subscriptions",
+        verbose_name=_("user"),
+    )
+    endpoint = models.URLField(_("endpoint"), max_length=1000, unique=True)
+    p256dh = models.CharField(_("public key (p256dh)"), max_length=200)
+    auth = models.CharField(_("auth secret"), max_length=100)
+    user_agent = models.CharField(_("browser"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    last_sent_at = models.DateTimeField(_("last sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("push subscription")
+        verbose_name_plural = _("push subscriptions")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.endpoint[:60]}"

@@ -110,6 +110,18 @@ class AssetSpec:
     maintenance_code: str
 
 
+@dataclass(frozen=True)
+class CameraSpec:
+    code: str
+    name: str
+    place: str
+    lon: float
+    lat: float
+    grid_code: str
+    direction_deg: int
+    state: str
+
+
 # --- partitioning ---------------------------------------------------------------------------
 
 
@@ -525,3 +537,40 @@ def _point_inside(region: BaseGeometry, rng: np.random.Generator) -> tuple[float
         lon, lat = (round(float(value), 7) for value in sample_points(region, 1, rng)[0])
         if shapely.contains_xy(region, lon, lat):
             return lon, lat
+
+
+# --- demo cameras ---------------------------------------------------------------------------
+
+DEMO_CAMERA_TOTAL = 12
+# Most demo cameras have no stream to play (a demo has no video gateway); a few are offline
+# or faulty, so every state shows on the map and the case page.
+DEMO_CAMERA_STATES = ("no_stream",) * 9 + ("offline", "offline", "fault")
+
+
+def generate_cameras(layout: DistrictLayout, total: int = DEMO_CAMERA_TOTAL) -> list[CameraSpec]:
+    """A few public cameras in the first street's grids (where the demo accounts work), one
+    per grid in code order, each strictly inside its grid. Deterministic."""
+    first_street = min(street.code for street in layout.streets)
+    names = {community.code: community.name for community in layout.communities}
+    grids = sorted(
+        (grid for grid in layout.grids if grid.code.startswith(first_street)),
+        key=lambda grid: grid.code,
+    )
+    rng = _rng(int(DISTRICT_CODE), 25)
+    cameras = []
+    for number, grid in enumerate(grids[:total], start=1):
+        lon, lat = _point_inside(grid.geom, rng)
+        community = names.get(grid.parent_code or "", "")
+        cameras.append(
+            CameraSpec(
+                code=f"{DISTRICT_CODE}-CAM-{number:04d}",
+                name=f"{community}监控点{number}",
+                place=f"{community}{grid.name}",
+                lon=lon,
+                lat=lat,
+                grid_code=grid.code,
+                direction_deg=int(rng.integers(0, 360)),
+                state=DEMO_CAMERA_STATES[(number - 1) % len(DEMO_CAMERA_STATES)],
+            )
+        )
+    return cameras

@@ -21,11 +21,14 @@ from django.contrib.gis.geos import MultiPolygon as GEOSMultiPolygon
 from django.db import transaction
 from shapely.geometry import MultiPolygon
 
+from grids.cameras import CameraInput, camera_write
 from grids.demo.geometry import (
     AssetSpec,
+    CameraSpec,
     DistrictLayout,
     Progress,
     generate_assets,
+    generate_cameras,
     generate_layout,
     no_progress,
 )
@@ -38,16 +41,22 @@ from grids.demo.reference import (
 from grids.geo import area_m2, as_multipolygon
 from grids.models import (
     Asset,
+    EmergencyResource,
     GridKind,
     InspectorType,
     Level,
     Post,
     Region,
+    ResourceKind,
     Role,
     Unit,
     UnitKind,
     User,
 )
+from grids.signals import demo_seeded
+
+# The demo cameras' owner: the public-security department (DEPARTMENTS' "police").
+CAMERA_OWNER_CODE = next(d.code for d in DEPARTMENTS if d.key == "police")
 
 DEMO_PASSWORD_ENV = "DEMO_PASSWORD"  # noqa: S105 (the variable's name, not a password)
 # Published and printed by demo_banner: it protects nothing, by design.
@@ -104,6 +113,7 @@ class SeedSummary:
     departments: int
     street_offices: int
     assets: int
+    cameras: int
     accounts: int
     stale_grids: int
     seconds: float
@@ -114,6 +124,7 @@ class SeedSummary:
             f"{self.unit_grids} unit grids, {self.extended_grids} extended grids",
             f"units: {self.departments} departments, {self.street_offices} street offices",
             f"assets: {self.assets}",
+            f"cameras: {self.cameras}",
             f"demo accounts: {self.accounts}",
         ]
         if self.stale_grids:
@@ -155,13 +166,18 @@ def seed_demo(
     report("Generating streets, communities and grids…")
     layout = generate_layout(progress)
     assets = generate_assets(layout)
+    cameras = generate_cameras(layout)
     report("Writing to the database…")
     with transaction.atomic():
         _write_regions(layout)
         _write_units(layout)
         _write_assets(assets)
+        _write_cameras(cameras)
         if accounts:
             _write_accounts(layout, password or demo_password())
+        # The apps beside and above grids add their part (layers: the built-in catalogue
+        # entries; citizens: the demo citizen when accounts are seeded); grids imports none.
+        demo_seeded.send(sender=seed_demo, accounts=accounts, password=password or demo_password())
     return _summary(layout, time.perf_counter() - started)
 
 
@@ -266,6 +282,29 @@ def _write_assets(assets: list[AssetSpec]) -> None:
     )
 
 
+def _write_cameras(cameras: list[CameraSpec]) -> None:
+    grid_ids = _region_ids(sorted({camera.grid_code for camera in cameras}))
+    for spec in cameras:
+        resource, _created = EmergencyResource.objects.update_or_create(
+            code=spec.code,
+            defaults={
+                "kind": ResourceKind.CAMERA,
+                "name": spec.name,
+                "point": Point(spec.lon, spec.lat, srid=4326),
+                "region_id": grid_ids[spec.grid_code],
+            },
+        )
+        camera_write(
+            resource,
+            CameraInput(
+                place=spec.place,
+                direction_deg=spec.direction_deg,
+                owner_code=CAMERA_OWNER_CODE,
+                state=spec.state,
+            ),
+        )
+
+
 def first_street_and_community(layout: DistrictLayout) -> tuple[str, str]:
     """Codes of the street with the lowest code and of its community with the lowest code."""
     street = min(street.code for street in layout.streets)
@@ -339,6 +378,9 @@ def _summary(layout: DistrictLayout, seconds: float) -> SeedSummary:
         departments=units.filter(kind=UnitKind.DEPARTMENT).count(),
         street_offices=units.filter(kind=UnitKind.STREET_OFFICE).count(),
         assets=Asset.objects.filter(code__startswith=DISTRICT_CODE).count(),
+        cameras=EmergencyResource.objects.filter(
+            kind=ResourceKind.CAMERA, code__startswith=f"{DISTRICT_CODE}-CAM-"
+        ).count(),
         accounts=User.objects.filter(
             username__in=[account.username for account in DEMO_ACCOUNTS]
         ).count(),

@@ -1,4 +1,6 @@
 // Shared helpers: CSRF cookie, JSON fetch, escaping, stage colour.
+// Everything that comes from the API is data: it reaches HTML through esc() (or textContent),
+// never as markup — a region, item, unit or resource name may hold anything.
 window.Wangge = (function () {
   "use strict";
   function cookie(name) {
@@ -22,7 +24,22 @@ window.Wangge = (function () {
   function esc(text) {
     const div = document.createElement("div");
     div.textContent = text == null ? "" : String(text);
-    return div.innerHTML;
+    // innerHTML escapes < > &, not quotes: escape them too, for attribute values.
+    return div.innerHTML.replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+  }
+  // A link the page may follow: our own paths and http(s) only (no javascript: or data:).
+  function safeUrl(url) {
+    const text = url == null ? "" : String(url);
+    try {
+      const parsed = new URL(text, window.location.href);
+      return parsed.protocol === "http:" || parsed.protocol === "https:" ? text : "#";
+    } catch (err) {
+      return "#";
+    }
+  }
+  // A token for a class name (a status, a kind): letters, digits, _ and - only.
+  function token(text) {
+    return String(text == null ? "" : text).replace(/[^A-Za-z0-9_-]/g, "");
   }
   // "overdue" past stage_due_at, "warn" past stage_warn_at, else "ok".
   function stageState(item, now) {
@@ -38,5 +55,8 @@ window.Wangge = (function () {
     if (data.results && data.results.features) return data.results.features;
     return data.results || [];
   }
-  return { cookie: cookie, api: api, esc: esc, stageState: stageState, features: features };
+  return {
+    cookie: cookie, api: api, esc: esc, safeUrl: safeUrl, token: token,
+    stageState: stageState, features: features,
+  };
 })();

@@ -8,7 +8,9 @@
   const box = document.getElementById("emergency");
   if (!box || !W.casePage) return;
   const T = JSON.parse(document.getElementById("emergency-i18n").textContent);
-  const KIND_COLOURS = { supplies: "#b45309", shelter: "#15803d", team: "#b91c1c", camera: "#475569" };
+  // Kinds are coloured by class (.k-<kind> in app.css): the CSP allows no style attributes.
+  const KINDS = ["supplies", "shelter", "team", "camera"];
+  function kindClass(kind) { return KINDS.includes(kind) ? "k-" + kind : "k-other"; }
   const message = document.getElementById("emergency-message");
   let layer = null;
   let cameras = null;
@@ -29,7 +31,7 @@
   function icon(kind) {
     return L.divIcon({
       className: "resource-pin",
-      html: '<i style="background:' + (KIND_COLOURS[kind] || "#334155") + '">' + W.esc(T.glyphs[kind] || "?") + "</i>",
+      html: '<i class="' + kindClass(kind) + '">' + W.esc(T.glyphs[kind] || "?") + "</i>",
       iconSize: [22, 22],
     });
   }
@@ -49,7 +51,7 @@
     for (const i of data.inspectors) names[i.user_id] = i.name;
     const resources = document.getElementById("emergency-resources");
     resources.innerHTML = data.resources.length ? data.resources.map((r) =>
-      '<li data-kind="' + W.esc(r.kind) + '"><i class="kind" style="background:' + (KIND_COLOURS[r.kind] || "#334155") + '">' +
+      '<li data-kind="' + W.esc(r.kind) + '"><i class="kind ' + kindClass(r.kind) + '">' +
       W.esc(T.glyphs[r.kind] || "?") + "</i> " + W.esc(r.name) + ' <span class="muted">' + W.esc(r.kind_label) +
       "</span> <b>" + W.esc(metres(r.distance_m)) + "</b>" +
       (r.capacity != null ? ' <span class="muted">· ' + W.esc(T.capacity) + " " + W.esc(r.capacity) + "</span>" : "") +
@@ -57,11 +59,11 @@
       : '<li class="muted">' + W.esc(T.no_resources) + "</li>";
     const inspectors = document.getElementById("emergency-inspectors");
     inspectors.innerHTML = data.inspectors.length ? data.inspectors.map((i) =>
-      '<li data-inspector="' + i.user_id + '">' + W.esc(T.glyph_inspector) + " " + W.esc(i.name) + " <b>" +
+      '<li data-inspector="' + W.esc(i.user_id) + '">' + W.esc(T.glyph_inspector) + " " + W.esc(i.name) + " <b>" +
       W.esc(metres(i.distance_m)) + '</b> <span class="muted">· ' + W.esc(T.fix) + " " + W.esc(age(i.fix_age_s)) + " " +
       W.esc(T.ago) + "</span> " +
       (i.can_assign
-        ? '<button type="button" class="assign" data-testid="assign-' + i.user_id + '" data-inspector="' + i.user_id + '">' +
+        ? '<button type="button" class="assign" data-testid="assign-' + W.esc(i.user_id) + '" data-inspector="' + W.esc(i.user_id) + '">' +
           W.esc(T.assign) + "</button>"
         : '<button type="button" disabled title="' + W.esc(i.assign_refusal) + '">' + W.esc(T.assign) + '</button> <span class="muted refusal">' + W.esc(i.assign_refusal) + "</span>") +
       "</li>").join("")
@@ -75,11 +77,11 @@
     layer.clearLayers();
     for (const r of data.resources) {
       L.marker([r.lat, r.lon], { icon: icon(r.kind) })
-        .bindTooltip(W.esc(r.name) + " · " + W.esc(r.kind_label) + " · " + metres(r.distance_m)).addTo(layer);
+        .bindTooltip(W.esc(r.name) + " · " + W.esc(r.kind_label) + " · " + W.esc(metres(r.distance_m))).addTo(layer);
     }
     for (const i of data.inspectors) {
       L.marker([i.lat, i.lon], { icon: inspectorIcon() })
-        .bindTooltip(W.esc(i.name) + " · " + metres(i.distance_m) + " · " + T.fix + " " + age(i.fix_age_s) + " " + T.ago).addTo(layer);
+        .bindTooltip(W.esc(i.name) + " · " + W.esc(metres(i.distance_m) + " · " + T.fix + " " + age(i.fix_age_s) + " " + T.ago)).addTo(layer);
     }
   }
 
@@ -98,7 +100,8 @@
     const name = names[button.dataset.inspector] || "";
     for (const b of box.querySelectorAll("button.assign")) b.disabled = true;
     const current = W.casePage.current();
-    const res = await W.api(box.dataset.actions, {
+    // The case page re-renders from the answer, next actions included: ask for them.
+    const res = await W.api(box.dataset.actions + "?include=actions", {
       method: "POST",
       body: {
         action: "send_verify",

@@ -19,9 +19,10 @@ from PIL import Image
 from rest_framework.test import APIClient
 
 from cases.api.auth import agency_key_issue
-from cases.intake import mask_name, mask_phone
+from cases.errors import InvalidInput
+from cases.intake import case_intake, mask_name, mask_phone
 from cases.models import Attachment, Case, CaseEvent, Contact, ContactAccessLog, Status
-from cases.services import case_transition
+from cases.services import ReportInput, case_transition
 from grids.models import Role
 from tests.cases import conftest as cases_conftest
 from tests.cases.conftest import OTHER_GRID_POINT, POINT_IN_GRID, World, put_in_state, rid
@@ -288,7 +289,8 @@ def test_an_inspector_self_handles_a_small_problem(world):
 
 
 def test_the_detail_has_the_timeline_with_actors_and_the_actions_available(world):
-    case = world.report()
+    original = world.report()
+    case = world.report()  # the same problem again, at the same point
     client = as_role(world, Role.INTAKE_OPERATOR)
     body = client.get(f"/api/v1/cases/{case.pk}/").json()
     assert body["number"] == case.number
@@ -303,7 +305,42 @@ def test_the_detail_has_the_timeline_with_actors_and_the_actions_available(world
     actions = {a["action"]: a for a in body["actions"]}
     assert {"send_verify", "register", "reject", "mark_duplicate"} <= set(actions)
     assert actions["reject"]["needs_note"] is True
-    assert actions["mark_duplicate"]["payload_fields"][0]["name"] == "original_case_id"
+    # Whether a form asks first comes from the workflow table.
+    assert (actions["reject"]["confirm"], actions["reject"]["confirm_text"]) == (True, "")
+    assert actions["register"]["confirm"] is False
+    original_field = actions["mark_duplicate"]["payload_fields"][0]
+    assert original_field["name"] == "original_case_id"
+    assert original_field["suggested"] == original.pk  # the likely duplicate, nearest first
+
+
+def test_push_down_asks_first_in_its_own_words(world):
+    from tests.cases.conftest import put_in_state
+
+    case = put_in_state(world.report(), Status.FILED)
+    hints = {
+        a["action"]: a
+        for a in as_role(world, Role.DISPATCHER).get(f"/api/v1/cases/{case.pk}/actions/").json()
+    }
+    push = hints["push_down"]
+    assert (push["emphasis"], push["confirm"]) == ("secondary", True)
+    assert "%(number)s" in push["confirm_text"]
+    assert hints["dispatch"]["confirm"] is False
+
+
+def test_mark_duplicate_without_a_likely_original_takes_a_case_number(world):
+    other_grid_case(world)  # open, but far away: not a candidate
+    lonely = world.report()
+    hints = {
+        a["action"]: a
+        for a in as_role(world, Role.INTAKE_OPERATOR)
+        .get(f"/api/v1/cases/{lonely.pk}/actions/")
+        .json()
+    }
+    assert "register" in hints
+    # No candidate nearby: the operator may still name the original by its number.
+    fields = {f["name"]: f for f in hints["mark_duplicate"]["payload_fields"]}
+    assert fields["original_case_id"]["choices"] == []
+    assert fields["original_case_number"]["type"] == "string"
 
 
 def test_the_actions_endpoint_lists_what_the_user_may_do_now(world):
@@ -320,14 +357,17 @@ def test_the_actions_endpoint_lists_what_the_user_may_do_now(world):
 
 
 @pytest.mark.parametrize(
-    ("language", "help_text", "unit_label"),
+    ("language", "help_text", "unit_label", "length_label"),
     [
-        ("zh-hans", "与本案件重复的在办案件。", "工作日"),
-        ("en", "The open case this one duplicates.", "working days"),
+        ("zh-hans", "附近同一事项的在办案件。", "工作日", "延期时长"),
+        ("en", "An open case of the same item nearby.", "working days", "Extension length"),
     ],
 )
-def test_action_hints_speak_the_readers_language(world, language, help_text, unit_label):
+def test_action_hints_speak_the_readers_language(
+    world, language, help_text, unit_label, length_label
+):
     """The hints are translated per request, not frozen in the language the module loaded in."""
+    world.report()
     case = world.report()
     url = f"/api/v1/cases/{case.pk}/actions/"
     response = client_for(world.users[Role.INTAKE_OPERATOR], language).get(url)
@@ -341,6 +381,8 @@ def test_action_hints_speak_the_readers_language(world, language, help_text, uni
     assert hints["feedback"]["photos"] is True
     unit_choices = hints["request_extension"]["payload_fields"][1]["choices"]
     assert unit_label in {choice["label"] for choice in unit_choices}
+    # A form's label is a name in plain words, never the help sentence.
+    assert hints["request_extension"]["payload_fields"][0]["label"] == length_label
 
 
 def test_the_dispatch_hint_lists_the_units_and_suggests_the_items_unit(world):
@@ -614,6 +656,19 @@ def intake_body(world: World, **overrides) -> dict:
     return body
 
 
+def intake_input(world: World, **overrides) -> ReportInput:
+    data = ReportInput(
+        source="",
+        item_id=world.item.pk,
+        description="路口有垃圾堆放",
+        point=POINT_IN_GRID,
+        address="辽宁路与延安路路口",
+    )
+    for key, value in overrides.items():
+        setattr(data, key, value)
+    return data
+
+
 @pytest.fixture
 def agency(world):
     issued = agency_key_issue(name="12345 政务服务热线", source="hotline_12345")
@@ -700,22 +755,21 @@ def test_an_operator_must_name_the_channel_and_a_ticket_or_request_id(world):
 
 def test_a_citizens_account_reports_through_the_app_channel_only(world, django_user_model):
     citizen = django_user_model.objects.create_user(username="citizen", password="pw-123456!")
+    # The intake service takes a citizen's report on a citizen channel (the citizen API and
+    # Open311 call it); another channel is refused.
+    case = case_intake(actor=citizen, data=intake_input(world), request_id="app-1").case
+    assert case.source == "citizen_app"
+    with pytest.raises(InvalidInput) as refused:
+        case_intake(actor=citizen, data=intake_input(world, source="police_110"), request_id="a2")
+    assert "source" in refused.value.field_errors
+    # The staff endpoints are closed to the account: it uses /api/v1/citizen/.
     client = client_for(citizen)
     response = client.post(
-        "/api/v1/intake/", intake_body(world, request_id="app-1", external_id=""), format="json"
+        "/api/v1/intake/", intake_body(world, request_id="app-3", external_id=""), format="json"
     )
-    assert response.status_code == 201
-    assert Case.objects.get(pk=response.json()["id"]).source == "citizen_app"
-    response = client.post(
-        "/api/v1/intake/",
-        intake_body(world, source="police_110", request_id="app-2"),
-        format="json",
-    )
-    assert response.status_code == 400
-    assert "source" in response.json()["errors"]
-    # The citizen follows their own report, and sees no other case.
-    listed = {row["id"] for row in client.get("/api/v1/cases/").json()["results"]}
-    assert listed == {Case.objects.get().pk}
+    assert response.status_code == 403
+    assert response.json()["code"] == "permission_denied"
+    assert client.get("/api/v1/cases/").status_code == 403
 
 
 def test_intake_validates_every_field(world, agency):
@@ -734,9 +788,7 @@ def test_the_timeline_masks_a_citizens_name_but_names_an_agency(world, agency, d
     citizen = django_user_model.objects.create_user(
         username="c1", first_name="王五", password="pw-123456!"
     )
-    client_for(citizen).post(
-        "/api/v1/intake/", intake_body(world, request_id="app-9", external_id=""), format="json"
-    )
+    case_intake(actor=citizen, data=intake_input(world), request_id="app-9")
     agency.post("/api/v1/intake/", intake_body(world, external_id="T-2"), format="json")
     intake = as_role(world, Role.INTAKE_OPERATOR)
     names = [
@@ -791,12 +843,15 @@ def test_the_case_endpoints_have_a_valid_schema_without_warnings():
     assert not GENERATOR_STATS
     assert set(schema["paths"]) == {
         "/api/v1/cases/",
+        "/api/v1/cases/duplicates/",
         "/api/v1/cases/{case_id}/",
         "/api/v1/cases/{case_id}/actions/",
         "/api/v1/cases/{case_id}/contact/",
         "/api/v1/me/queue/",
         "/api/v1/intake/",
         "/api/v1/sync/",
+        "/api/v1/assets/",
+        "/api/v1/assets/{code}/",
     }
 
 

@@ -107,3 +107,17 @@ def login_as(
     yield _login
     for context in contexts:
         context.close()
+
+
+def wait_until(page: Any, expression: str, arg: Any = None, timeout_ms: int = 15_000) -> Any:
+    """Poll a JS expression (or a function of `arg`) until it is truthy; return its value.
+
+    Playwright's wait_for_function compiles a function with eval, which the pages'
+    Content-Security-Policy refuses; page.evaluate goes through the DevTools protocol."""
+    step = 100
+    for _ in range(max(1, timeout_ms // step)):
+        value = page.evaluate(expression, arg)
+        if value:
+            return value
+        page.wait_for_timeout(step)
+    pytest.fail(f"timed out after {timeout_ms} ms waiting for {expression}")

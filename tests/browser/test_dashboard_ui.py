@@ -118,16 +118,17 @@ def test_a_case_goes_from_intake_to_close_through_the_ui(
     assert case.closure_kind == "normal"
 
 
-def test_a_stale_version_shows_the_apis_message(world: World, login_as: Any) -> None:
+def test_a_stale_version_reloads_the_case_and_says_so(world: World, login_as: Any) -> None:
     case = world.report()
     page = login_as("intake")
     page.goto(f"/cases/{case.pk}/")
     page.wait_for_selector("[data-testid=action-register]")
     Case.objects.filter(pk=case.pk).update(version=case.version + 1)  # someone else acted
     page.get_by_test_id("action-register").click()
-    error = page.get_by_test_id("action-error")
-    error.wait_for(state="visible")
-    assert error.inner_text()
+    notice = page.get_by_test_id("action-conflict")
+    notice.wait_for(state="visible")
+    assert notice.inner_text()
+    assert page.locator("#case").get_attribute("data-version") == str(case.version + 1)
 
 
 def test_live_map_shows_an_overdue_case_with_a_red_card(

@@ -48,7 +48,10 @@ def test_intake_sends_the_nearest_grid_inspector_the_verify_task(
     assert page.locator("#map .resource-pin").count() == 2
     assert page.locator("#map .inspector-pin").count() == 1
     page.check("#camera-toggle")  # the camera layer of the view, clustered
-    page.wait_for_function("document.getElementById('camera-count').textContent === '1'")
+    # A locator, not wait_for_function: the page's CSP refuses the eval that one needs.
+    from playwright.sync_api import expect
+
+    expect(page.locator("#camera-count")).to_have_text("1")
     page.screenshot(path=str(artifacts_dir / "emergency-panel.png"), full_page=True)
 
     button.click()

@@ -77,6 +77,8 @@ def test_agency_key_authenticates_until_revoked(district):
     issued = agency_key_issue(name="12345 政务服务热线", source="hotline_12345")
     client = APIClient()
     client.credentials(HTTP_X_API_KEY=issued.key)
-    assert client.get("/api/v1/locate/", {"lon": 120.305, "lat": 36.095}).status_code == 200
+    # The key reaches the intake (which finds the body empty), and nothing else.
+    assert client.post("/api/v1/intake/", {}, format="json").status_code == 400
+    assert client.get("/api/v1/locate/", {"lon": 120.305, "lat": 36.095}).status_code == 403
     agency_key_revoke(key=issued.row)
-    assert client.get("/api/v1/locate/", {"lon": 120.305, "lat": 36.095}).status_code == 401
+    assert client.post("/api/v1/intake/", {}, format="json").status_code == 401

@@ -24,7 +24,6 @@ from cases.selectors import case_get_for_user, case_qs_for_user, duplicate_candi
 from cases.services import (
     ReportInput,
     actions_available,
-    case_grant_co_handler,
     case_report,
     case_transition,
 )
@@ -85,7 +84,7 @@ def test_inspector_report_runs_the_whole_loop_at_the_district(world):
     assert list(case.events.values_list("version", flat=True)) == list(range(1, 10))
     assert case.stage_due_at is None  # closed: no clock runs
     assert Outbox.objects.filter(case=case, topic="case.dispatch").get().recipients == {
-        "unit": world.department.pk
+        "units": [world.department.pk]
     }
 
 
@@ -348,14 +347,20 @@ def test_units_see_only_cases_assigned_to_them(world, make_user):
     assert not_dispatched.pk not in visible
 
 
-def test_co_handler_granted_through_guardian_sees_and_acts(world, make_user, units):
+def test_a_co_handling_unit_is_granted_the_case_through_guardian(world, make_user, units):
     case = run_to_handling(world, world.report())
     helper = make_user(Role.UNIT_HANDLER, unit=units["sanitation"])
     assert not case_qs_for_user(helper).filter(pk=case.pk).exists()
-    case_grant_co_handler(case_id=case.pk, actor=world.users[Role.DISPATCHER], user=helper)
+    case = act(
+        world, case, "add_co_handler", Role.DISPATCHER, payload={"unit_id": units["sanitation"].pk}
+    )
+    assert helper.has_perm("cases.co_handle_case", case)
     assert case_qs_for_user(helper).filter(pk=case.pk).exists()
-    case = act(world, case, "feedback", helper)
-    assert case.status == Status.HANDLED
+    # Its own part, not the lead unit's actions.
+    with pytest.raises(NotPermitted):
+        act(world, case, "feedback", helper)
+    case = act(world, case, "co_sign_for", helper)
+    assert case.status == Status.HANDLING
 
 
 def test_point_outside_the_district_is_refused_and_nothing_is_written(world):
@@ -390,6 +395,7 @@ def test_case_events_cannot_be_updated(world):
 
 
 def test_available_actions_follow_state_and_role(world):
+    world.report()  # an open case this one could duplicate
     case = world.report()
 
     def names(role):

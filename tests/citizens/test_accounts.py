@@ -15,7 +15,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from cases.errors import InvalidInput
 from citizens import sms
 from citizens.accounts import citizen_login, normalize_phone, otp_check, otp_request
-from citizens.errors import InvalidCredentials, TooManyRequests
+from citizens.errors import TooManyRequests
 from citizens.models import CitizenProfile, PhoneCode
 from tests.citizens.citizen_helpers import PASSWORD, PHONE, last_code, register_citizen
 
@@ -322,20 +322,3 @@ def test_a_forged_forwarded_for_does_not_reset_the_address_throttle(monkeypatch)
         for n in range(4)
     ]
     assert statuses == [202, 202, 202, 429]
-
-
-def test_wrong_passwords_lock_password_login_for_the_phone_from_any_address():
-    from citizens.accounts import LOGIN_FAILURES_PER_HOUR
-
-    register_citizen()
-    for _ in range(LOGIN_FAILURES_PER_HOUR):
-        with pytest.raises(InvalidCredentials):
-            citizen_login(phone=PHONE, password="guess-guess-1")
-    # The right password now too: the guesser must not learn when they hit it.
-    with pytest.raises(TooManyRequests):
-        citizen_login(phone=PHONE, password=PASSWORD)
-    # A one-time code still lets the owner in (after the resend cooldown of registering).
-    with time_machine.travel(timezone.now() + dt.timedelta(minutes=2)):
-        otp_request(phone=PHONE, purpose="login")
-        session = citizen_login(phone=PHONE, code=last_code())
-    assert session.user == CitizenProfile.objects.get(phone=PHONE).user

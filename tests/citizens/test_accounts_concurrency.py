@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from cases.errors import CaseError
 from citizens import sms
 from citizens.accounts import citizen_register, otp_request
 from citizens.models import CitizenProfile, PhoneCode
+from config.api import ServiceError
 from grids.models import User
 from tests.citizens.citizen_helpers import PASSWORD, PHONE, last_code
 from tests.helpers import race
@@ -35,7 +35,7 @@ def test_two_code_requests_for_a_new_phone_at_once_send_one_code():
     )
     assert sum(r is not None for r in results) == 1
     (error,) = [e for e in errors if e is not None]
-    assert isinstance(error, CaseError)
+    assert isinstance(error, ServiceError)
     assert error.http_status == 429
     assert PhoneCode.objects.filter(phone=PHONE).count() == 1
     assert len(sms.outbox) == 1
@@ -51,7 +51,7 @@ def test_one_code_used_by_two_registrations_at_once_makes_one_account():
     results, errors = race(register, register)
     assert sum(r is not None for r in results) == 1
     (error,) = [e for e in errors if e is not None]
-    assert isinstance(error, CaseError)
+    assert isinstance(error, ServiceError)
     assert error.http_status in (400, 409)
     assert CitizenProfile.objects.filter(phone=PHONE).count() == 1
     assert User.objects.filter(phone=PHONE).count() == 1

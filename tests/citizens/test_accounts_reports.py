@@ -300,11 +300,11 @@ def test_the_public_timeline_has_status_changes_and_no_staff_personal_data(world
     staff = [world.users[r] for r in (Role.UNIT_HANDLER, Role.SHIFT_SUPERVISOR, Role.INSPECTOR)]
     for user in staff:
         assert user.username not in text
-    # The unit's own note (names, a phone) is internal; the closing note is owed, masked.
+    # The unit's own note (names, a phone) is internal; the closing note is owed, redacted.
     assert "王师傅" not in text
     assert "13700002222" not in text
     assert "88886666" not in text
-    assert body["timeline"][-1]["note"] == "已处理完毕，回访电话 053****6666"
+    assert body["timeline"][-1]["note"] == "已处理完毕，回访电话 ***"
     for event in body["timeline"]:
         assert set(event) == {"at", "status", "status_label", "action", "action_label", "note"}
     assert "actor" not in text

@@ -38,3 +38,14 @@ def test_the_same_person_twice_at_once_is_registered_once(registry: Registry) ->
     assert isinstance(error, InvalidInput)
     assert list(error.field_errors) == ["id_number"]  # (threads speak the default language)
     assert Person.objects.filter(name="Zed").count() == 1
+
+
+def test_two_nightly_counts_at_once_both_succeed(registry: Registry) -> None:
+    from citizens.models import GridFigures
+    from citizens.stats import figures_rebuild
+
+    results, errors = race(figures_rebuild, figures_rebuild)
+    assert errors == [None, None]
+    assert results == [8, 8]
+    assert GridFigures.objects.count() == 8
+    assert GridFigures.objects.get(grid_id="370203001001001").persons == 3

@@ -10,6 +10,7 @@ jsonschema; the XML is parsed and held to the same fields.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from decimal import Decimal
 from xml.etree import ElementTree as ET
 
@@ -22,6 +23,7 @@ from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 
 from cases.models import Case, CaseEvent, FilingCondition, LimitUnit, SourceChannel, Status
+from cases.services import case_transition
 from citizens.models import Open311Client, Open311Request, Open311Service, ServiceType
 from citizens.open311.services import open311_client_issue
 from grids.models import Role
@@ -356,8 +358,10 @@ def test_a_client_posts_a_request_and_reads_it_back_in_json(world, client_key):
     assert read["status"] == "open"
     assert read["service_code"] == "S010201"
     assert read["description"] == "路口暴露垃圾"
-    assert read["lat"] == pytest.approx(POINT_IN_GRID.y)
-    assert read["long"] == pytest.approx(POINT_IN_GRID.x)
+    # The place is published rounded (about 100 m), in words as its street and community.
+    assert read["lat"] == round(POINT_IN_GRID.y, 3)
+    assert read["long"] == round(POINT_IN_GRID.x, 3)
+    assert read["address"] == f"{case.street.name} {case.community.name}"
     # Nothing about the person who reported it.
     assert "13912345678" not in response.content.decode()
     assert "13912345678" not in str(read)
@@ -582,7 +586,68 @@ def test_numbers_in_a_description_are_masked_in_the_public_feed(world):
     body = api().get(f"{V2}/requests/{case.number}.json").content.decode()
     assert "13812345678" not in body
     assert "370203199001011234" not in body
+    assert "张" not in body
     assert "门口垃圾" in body
+
+
+@pytest.mark.parametrize(
+    "description",
+    [
+        "市民来电：门口垃圾，电话138.0013.8000",
+        "市民来电：门口垃圾，电话138/0013/8000",
+        "市民来电：门口垃圾，身份证370203.19900101.1234",
+        "市民来电：门口垃圾，电话１３８００１３８０００",
+        "市民来电：门口垃圾，电话一三八零零一三八零零零",
+        "市民李四来电：门口垃圾",
+    ],
+)
+def test_what_slipped_past_the_old_mask_is_not_published(world, description):
+    case = world.report(
+        world.users[Role.INTAKE_OPERATOR], source="hotline_12345", description=description
+    )
+    for fmt in ("json", "xml"):
+        body = api().get(f"{V2}/requests/{case.number}.{fmt}").content.decode()
+        for secret in ("0013", "8000", "19900101", "１３８", "一三八", "李四"):
+            assert secret not in body, (fmt, body)
+        assert "门口垃圾" in body
+
+
+def test_a_description_the_redaction_cannot_vouch_for_is_replaced_by_the_category(world):
+    case = world.report(
+        world.users[Role.INTAKE_OPERATOR],
+        source="hotline_12345",
+        description="门口垃圾，电话 138 号 0013 号 8000",
+    )
+    (read,) = get_json(f"requests/{case.number}", REQUESTS_SCHEMA)
+    condition = case.condition.description if case.condition_id else ""
+    assert read["description"] == (condition or case.item.name)
+    assert "0013" not in str(read)
+
+
+def test_the_free_text_address_is_not_published(world):
+    case = world.report(
+        world.users[Role.INTAKE_OPERATOR],
+        source="hotline_12345",
+        address="辽宁路88号3单元502室 李四家",
+    )
+    body = api().get(f"{V2}/requests/{case.number}.json").content.decode()
+    assert "502" not in body
+    assert "李四" not in body
+
+
+def test_a_closed_case_publishes_the_reason_owed_redacted(world):
+    case = world.report(world.users[Role.INTAKE_OPERATOR], source="hotline_12345")
+    case_transition(
+        case_id=case.pk,
+        action="reject",
+        actor=world.users[Role.INTAKE_OPERATOR],
+        request_id=str(uuid.uuid4()),
+        note="不属于城市管理范围，请联系物业 0532-88886666",
+    )
+    (read,) = get_json(f"requests/{case.number}", REQUESTS_SCHEMA)
+    assert read["status"] == "closed"
+    assert "不属于城市管理范围" in read["status_notes"]
+    assert "88886666" not in read["status_notes"]
 
 
 def test_at_most_1000_requests_come_back(world, monkeypatch):

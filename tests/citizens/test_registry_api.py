@@ -3,6 +3,8 @@ role, and a log row for every person shown."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.db import connection
 
@@ -46,6 +48,15 @@ def test_building_shows_dwellings_and_residents(registry: Registry) -> None:
         ("102", "tenant", "Carol"),
         ("102", "owner", "Dave"),
     }
+
+
+def test_a_landlord_in_a_residents_list_shows_no_home_outside_the_area(registry: Registry):
+    url = f"/api/v1/registry/buildings/{registry.building_a.pk}/residents/"
+    rows = _get(registry.users["staff_a"], url).json()["results"]
+    dave = next(r["person"] for r in rows if r["person"]["name"] == "Dave")
+    assert (dave["grid_code"], dave["actual_address"]) == ("", "")
+    alice = next(r["person"] for r in rows if r["person"]["name"] == "Alice")
+    assert alice["grid_code"] == GRID_A
 
 
 def test_dwelling_shows_its_people(registry: Registry) -> None:
@@ -156,20 +167,33 @@ def test_staff_of_another_community_get_404_for_everything_here(registry: Regist
 
 def test_a_citizen_without_posts_sees_no_one(registry: Registry) -> None:
     url = f"/api/v1/registry/persons/{registry.persons['alice'].pk}/"
-    assert _get(registry.users["citizen"], url).status_code == 404
+    # The staff API is closed to a citizen's account altogether.
+    assert _get(registry.users["citizen"], url).status_code == 403
 
 
 def test_a_landlord_is_seen_by_both_grids_and_lives_in_his_own(registry: Registry) -> None:
     dave = registry.persons["dave"]
     assert dave.grid_id == GRID_B
-    body = _get(registry.users["staff_a"], f"/api/v1/registry/persons/{dave.pk}/").json()
-    assert {(d["role"], d["building"]["code"]) for d in body["dwellings"]} == {
-        ("owner", "B-A"),
-        ("owner", "B-B"),
-    }
+    body = _get(registry.users["foreign"], f"/api/v1/registry/persons/{dave.pk}/").json()
+    assert {(d["role"], d["building"]["code"]) for d in body["dwellings"]} == {("owner", "B-B")}
     assert body["location"]["grid"]["code"] == GRID_B
+    assert body["person"]["grid_code"] == GRID_B
+    # Community A reaches him through the flat he lets there, and sees only that flat: not
+    # his home in grid B, nor where it is.
+    body = _get(registry.users["staff_a"], f"/api/v1/registry/persons/{dave.pk}/").json()
+    assert {(d["role"], d["building"]["code"]) for d in body["dwellings"]} == {("owner", "B-A")}
+    assert "B-B" not in json.dumps(body, ensure_ascii=False)
+    assert body["person"]["grid_code"] == ""
+    assert body["person"]["actual_address"] == ""
+    assert body["location"]["grid"] is None
+    assert body["location"]["community"] is None
+    assert body["location"]["street"] is None
+    assert body["location"]["district"]["code"] == "370203"
+    # The district sees everything.
+    body = _get(registry.users["leader"], f"/api/v1/registry/persons/{dave.pk}/").json()
+    assert {d["building"]["code"] for d in body["dwellings"]} == {"B-A", "B-B"}
     # The read is logged where it was made: through the flat in grid A.
-    log = PersonAccessLog.objects.get(person=dave)
+    log = PersonAccessLog.objects.get(person=dave, user=registry.users["staff_a"])
     assert (log.grid_code, log.role) == (GRID_A, "community_staff")
     # Erin lives only in grid B: not in community A's view.
     erin = registry.persons["erin"]

@@ -28,12 +28,11 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from cases.models import Case, LimitUnit, Outbox
+from cases.models import Case, LimitUnit, Outbox, Supervision
 from dispatch.models import (
     DeadlineAlert,
     InboxMessage,
     NotificationDelivery,
-    Supervision,
     SweepSettings,
 )
 from tests.cases import conftest as cases_conftest
@@ -227,10 +226,12 @@ def assert_once_each(case: Case) -> None:
     assert DeadlineAlert.objects.filter(case=case, kind=DeadlineAlert.Kind.YELLOW).count() == 1
     assert DeadlineAlert.objects.filter(case=case, kind=DeadlineAlert.Kind.RED).count() == 1
     assert Supervision.objects.filter(case=case).count() == 1
-    topics = list(
+    cards = list(
         Outbox.objects.filter(case=case, event__isnull=True).values_list("topic", flat=True)
     )
-    assert sorted(set(topics)) == ["case.overdue", "case.reminder", "case.warning"]
+    assert sorted(cards) == ["case.overdue", "case.warning"]
+    # The supervision's notice belongs to its event, written once.
+    assert Outbox.objects.filter(case=case, topic="case.supervise").count() == 1
     # One inbox message per recorded delivery: a redelivered task must not repeat one.
     inbox = NotificationDelivery.objects.filter(outbox__case=case, channel="inbox")
     assert InboxMessage.objects.filter(case_id=case.pk).count() == inbox.count() > 0

@@ -84,11 +84,25 @@ def test_supervisor_sees_a_registered_case_in_the_filing_queue(world: World) -> 
     assert case in filing.cases
 
 
-def test_street_officer_sees_their_streets_cases_to_close(world: World) -> None:
-    case = put_in_state(world.report(), Status.HANDLED)
+def test_street_officer_closes_their_streets_own_cases_not_the_districts(world: World) -> None:
+    own = put_in_state(world.report(), Status.HANDLED, handling_level="street")
+    districts = put_in_state(world.report(), Status.HANDLED)
     response = _client_for(world.users[Role.STREET_OFFICER]).get(reverse("dispatch:home"))
-    to_close = next(q for q in response.context["queues"] if q.key == "to_close")
-    assert case in to_close.cases
+    closing = next(q for q in response.context["queues"] if q.key == "closing")
+    assert own in closing.cases
+    assert districts not in closing.cases  # the district's own loop: it sees, read-only
+
+
+def test_community_staff_get_their_communitys_new_cases_in_the_intake_queue(world: World) -> None:
+    own = put_in_state(world.report(), Status.REPORTED, handling_level="community")
+    districts = world.report()
+    response = _client_for(world.users[Role.COMMUNITY_STAFF]).get(reverse("dispatch:home"))
+    intake = next(q for q in response.context["queues"] if q.key == "intake")
+    assert [c.pk for c in intake.cases] == [own.pk]
+    # …and the district's intake queue holds the district's, not the community's.
+    response = _client_for(world.users[Role.INTAKE_OPERATOR]).get(reverse("dispatch:home"))
+    intake = next(q for q in response.context["queues"] if q.key == "intake")
+    assert [c.pk for c in intake.cases] == [districts.pk]
 
 
 def test_leader_overview_counts_todays_reports_and_overdue_cases(world: World) -> None:
@@ -117,3 +131,19 @@ def test_overview_counters_leave_out_cases_outside_the_jurisdiction(world: World
     _report_in_the_other_street(world)
     data = _client_for(world.users[Role.STREET_OFFICER]).get(reverse("dispatch:overview")).json()
     assert data["reported"] == 0
+
+
+def test_a_levels_cases_at_the_units_are_listed_for_its_command_to_urge(world: World) -> None:
+    own = put_in_state(
+        world.report(),
+        Status.HANDLING,
+        handling_unit=world.street_office,
+        handling_level="community",
+    )
+    districts = put_in_state(world.report(), Status.HANDLING, handling_unit=world.department)
+    response = _client_for(world.users[Role.COMMUNITY_STAFF]).get(reverse("dispatch:home"))
+    at_units = next(q for q in response.context["queues"] if q.key == "in_progress")
+    assert [c.pk for c in at_units.cases] == [own.pk]
+    response = _client_for(world.users[Role.DISPATCHER]).get(reverse("dispatch:home"))
+    at_units = next(q for q in response.context["queues"] if q.key == "in_progress")
+    assert [c.pk for c in at_units.cases] == [districts.pk]

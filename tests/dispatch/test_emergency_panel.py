@@ -151,7 +151,7 @@ def test_without_a_named_inspector_every_inspector_of_the_grid_hears(world, scen
     )
     assert response.status_code == 200
     outbox = Outbox.objects.get(event__case=case, event__action="send_verify")
-    assert outbox.recipients == {"roles": [Role.INSPECTOR], "region": GRID}
+    assert outbox.recipients == {"groups": [{"roles": [Role.INSPECTOR], "region": GRID}]}
 
 
 def test_the_case_page_carries_the_emergency_panel(world, scene):

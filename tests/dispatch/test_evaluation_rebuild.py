@@ -3,10 +3,12 @@ idempotent, incremental, and the same from the command and the task."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from io import StringIO
 
 import pytest
+import time_machine
 from django.core.management import CommandError, call_command
 
 from dispatch.evaluation import formulas
@@ -220,6 +222,22 @@ def test_rebuild_stats_command_and_its_bad_input(story: Story):
         call_command("rebuild_stats", "--from", "2026-13-01", "--to", "2026-11-20")
     with pytest.raises(CommandError, match="before"):
         call_command("rebuild_stats", "--from", "2026-11-21", "--to", "2026-11-20")
+    with pytest.raises(CommandError, match="not both"):
+        call_command("rebuild_stats", "--days", "3", "--from", "2026-11-20")
+    with pytest.raises(CommandError, match="--days"):
+        call_command("rebuild_stats")
+
+
+def test_rebuild_stats_for_the_last_days_builds_the_generated_history_once(story: Story):
+    """make seed builds the statistics of the generated days, and leaves them alone after."""
+    case = story.report("2026-11-20 09:00")
+    story.full_loop(case, "2026-11-20")
+    with time_machine.travel(datetime(2026, 11, 21, 12, 0, tzinfo=UTC), tick=False):
+        call_command("rebuild_stats", "--days", "3", "--if-empty", verbosity=0)
+    assert DailyStat.objects.filter(day=date(2026, 11, 20)).exists()
+    out = StringIO()
+    call_command("rebuild_stats", "--days", "3", "--if-empty", stdout=out)
+    assert "nothing rebuilt" in out.getvalue()
 
 
 def test_rebuild_stats_task_rebuilds_a_range(story: Story):

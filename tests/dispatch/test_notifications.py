@@ -12,7 +12,7 @@ from django.core import mail
 from django.db import connection, transaction
 from django.test import override_settings
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 import dispatch.admin_notifications  # noqa: F401 - registers the dead-letter admin
 from cases.models import Case, Contact, Outbox
@@ -183,6 +183,17 @@ def test_a_reported_case_lands_in_the_intake_operators_inbox(world):
     assert message.read_at is None
     row.refresh_from_db()
     assert row.state == Outbox.State.SENT
+
+
+def test_messages_are_written_in_the_sites_language_whoever_delivers_them(world):
+    case = world.report()
+    row = Outbox.objects.get(case=case)
+    # A thread that last served an English request delivers.
+    with translation.override("en"):
+        deliver_outbox(now=row.next_attempt_at)
+    message = InboxMessage.objects.get(user=world.users[Role.INTAKE_OPERATOR])
+    assert message.title.startswith(f"案件 {case.number}"), message.title
+    assert "类别：" in message.body, message.body
 
 
 @override_settings(NOTIFICATION_BACKENDS=[INBOX, EMAIL])

@@ -1,14 +1,14 @@
-"""Routing: the most specific rule wins, the catalogue is the fallback, auto-dispatch."""
+"""Routing: the most specific rule wins, the catalogue is the fallback (cases.routing), and
+automatic dispatch (dispatch.routing); the dispatch hint suggests the rule's unit."""
 
 from __future__ import annotations
 
-from cases.models import CaseEvent, Status
+from cases.models import CaseEvent, RoutingRule, Status
+from cases.routing import suggest_unit
 from cases.services import case_transition
-from dispatch.models import RoutingRule
 from dispatch.routing import (
     SYSTEM_DISPATCHER_USERNAME,
     routing_auto_dispatch,
-    routing_suggest,
     system_dispatcher,
 )
 from dispatch.sweeper import sweep_deadlines
@@ -48,18 +48,18 @@ def filed(world):
 
 
 def test_without_rules_the_catalogue_unit_is_suggested(world):
-    assert routing_suggest(world.report()) == world.department
+    assert suggest_unit(world.report()) == world.department
 
 
 def test_without_rules_or_catalogue_unit_nothing_is_suggested(world):
     case = world.report(item_id=world.natural_item.pk)
-    assert routing_suggest(case) is None
+    assert suggest_unit(case) is None
 
 
 def test_a_district_wide_rule_beats_the_catalogue(world):
     district_unit = unit(world, "U-D")
     rule(world, None, district_unit)
-    assert routing_suggest(world.report()) == district_unit
+    assert suggest_unit(world.report()) == district_unit
 
 
 def test_the_most_specific_rule_wins(world):
@@ -69,22 +69,22 @@ def test_the_most_specific_rule_wins(world):
     community_unit = unit(world, "U-COMM")
     rule(world, COMMUNITY, community_unit)
     case = world.report()
-    assert routing_suggest(case) == community_unit
+    assert suggest_unit(case) == community_unit
     grid_unit = unit(world, "U-GRID")
     rule(world, GRID, grid_unit)
-    assert routing_suggest(case) == grid_unit
+    assert suggest_unit(case) == grid_unit
 
 
 def test_a_street_rule_beats_a_district_rule(world):
     rule(world, "370203", unit(world, "U-DIST"))
     street_unit = unit(world, "U-STREET")
     rule(world, STREET, street_unit)
-    assert routing_suggest(world.report()) == street_unit
+    assert suggest_unit(world.report()) == street_unit
 
 
 def test_a_rule_for_another_place_does_not_apply(world):
     rule(world, "370203002", unit(world, "U-OTHER"))
-    assert routing_suggest(world.report()) == world.department
+    assert suggest_unit(world.report()) == world.department
 
 
 def test_inactive_rules_and_units_are_ignored(world):
@@ -93,14 +93,14 @@ def test_inactive_rules_and_units_are_ignored(world):
     closed_unit.is_active = False
     closed_unit.save()
     rule(world, COMMUNITY, closed_unit)
-    assert routing_suggest(world.report()) == world.department
+    assert suggest_unit(world.report()) == world.department
 
 
 def test_priority_breaks_a_tie_between_equally_specific_rules(world):
     preferred = unit(world, "U-PREF")
     rule(world, STREET, preferred, priority=5)
     rule(world, STREET, unit(world, "U-LOW"), priority=1)
-    assert routing_suggest(world.report()) == preferred
+    assert suggest_unit(world.report()) == preferred
 
 
 def test_auto_dispatch_sends_a_filed_case_to_the_rules_unit(world):
@@ -176,3 +176,18 @@ def test_the_sweep_leaves_cases_a_more_specific_manual_rule_holds(world):
     assert (result.auto_dispatched, result.errors) == (0, 0)
     case.refresh_from_db()
     assert case.status == Status.FILED
+
+
+def test_the_dispatch_hint_suggests_the_rules_unit_over_the_catalogue(world):
+    from cases.api.case_serializers import action_hints
+    from cases.services import actions_available
+
+    street_unit = unit(world, "U-S")
+    rule(world, STREET, street_unit)
+    case = filed(world)
+    dispatcher = world.users[Role.DISPATCHER]
+    hints = action_hints(case, actions_available(case=case, actor=dispatcher), dispatcher)
+    dispatch = next(h for h in hints if h["action"] == "dispatch")
+    unit_field = dispatch["payload_fields"][0]
+    assert unit_field["suggested"] == street_unit.pk
+    assert street_unit.pk in [c["value"] for c in unit_field["choices"]]

@@ -10,10 +10,10 @@ import time_machine
 from django.core.management import call_command
 from django.db import connection
 
-from cases.models import Case, CaseEvent, HandlingLevel, Outbox, Status
+from cases.models import Case, CaseEvent, HandlingLevel, Outbox, Status, Supervision
 from cases.services import case_transition
-from dispatch.models import DeadlineAlert, Supervision, SweepSettings
-from dispatch.sweeper import TOPIC_OVERDUE, TOPIC_REMINDER, TOPIC_WARNING, sweep_deadlines
+from dispatch.models import DeadlineAlert, SweepSettings
+from dispatch.sweeper import TOPIC_OVERDUE, TOPIC_WARNING, sweep_deadlines
 from dispatch.tasks import sweep_deadlines_task
 from grids.models import Role
 from tests.cases import conftest as cases_conftest
@@ -74,8 +74,11 @@ def test_it_issues_a_red_card_at_due_at_and_notifies_the_command_centre(world):
     assert red.escalate_at is not None
     assert red.escalate_at > case.stage_due_at
     overdue = Outbox.objects.get(case=case, topic=TOPIC_OVERDUE)
-    assert overdue.recipients["region"] == case.district_id
-    assert Role.INTAKE_OPERATOR in overdue.recipients["roles"]
+    # Whoever must act (the district's intake, on a new case) and the district's command.
+    groups = overdue.recipients["groups"]
+    assert {g["region"] for g in groups} == {case.district_id}
+    assert [Role.INTAKE_OPERATOR] in [g["roles"] for g in groups]
+    assert overdue.payload["item"] == case.item.name
 
 
 def test_a_second_sweep_issues_nothing_again(world):
@@ -158,9 +161,15 @@ def test_a_street_level_case_is_escalated_after_the_grace_with_a_supervision(wor
     assert event.to_level == HandlingLevel.DISTRICT
     supervision = Supervision.objects.get(case=case)
     assert supervision.escalated
-    assert supervision.event == event
+    assert supervision.kind == Supervision.Kind.AUTOMATIC
+    assert supervision.escalation_event == event
+    assert supervision.event.action == "supervise"
+    assert supervision.event.actor is None
     assert (supervision.from_level, supervision.to_level) == ("street", "district")
-    assert Outbox.objects.filter(case=case, topic=TOPIC_REMINDER).exists()
+    assert red.__class__.objects.get(pk=red.pk).supervision == supervision
+    # The district's command hears of the supervision (the case arrived at its level).
+    notice = Outbox.objects.get(case=case, topic="case.supervise")
+    assert {g["region"] for g in notice.recipients["groups"]} == {case.district_id}
     # Once per stage clock and level: the same card is not escalated twice.
     assert sweep_deadlines(now=red.escalate_at + SECOND).escalated == 0
     assert CaseEvent.objects.filter(case=case, action="escalate").count() == 1
@@ -225,7 +234,7 @@ def test_a_district_case_is_supervised_and_urged_but_not_moved(world):
     assert not supervision.escalated
     assert supervision.to_level == HandlingLevel.DISTRICT
     assert not CaseEvent.objects.filter(case=case, action="escalate").exists()
-    assert Outbox.objects.filter(case=case, topic=TOPIC_REMINDER).exists()
+    assert Outbox.objects.filter(case=case, topic="case.supervise").exists()
 
 
 def test_a_case_acted_on_before_the_grace_runs_out_is_not_escalated(world):

@@ -26,6 +26,9 @@ from grids.models import (
     CODE_LENGTH,
     LEVEL_ORDER,
     Asset,
+    Camera,
+    CameraState,
+    EmergencyResource,
     GridKind,
     Level,
     Post,
@@ -35,6 +38,7 @@ from grids.models import (
     UnitKind,
     User,
 )
+from layers.models import Layer
 
 pytestmark = pytest.mark.django_db
 
@@ -49,6 +53,8 @@ FIRST_COMMUNITY = "370203005001"
 
 def _remove_demo_data() -> None:
     User.objects.filter(username__in=[account.username for account in DEMO_ACCOUNTS]).delete()
+    Layer.objects.all().delete()  # the built-in layers name the departments as owners
+    EmergencyResource.objects.filter(code__startswith=DISTRICT_CODE).delete()  # the cameras
     Asset.objects.filter(code__startswith=DISTRICT_CODE).delete()
     Unit.objects.filter(code__startswith=DISTRICT_CODE).delete()
     for level in reversed(LEVEL_ORDER):
@@ -266,6 +272,38 @@ def test_assets_have_16_digit_codes_a_point_in_their_grid_and_three_departments(
     assert Asset.objects.filter(code__startswith="37020301010", name="上水井盖").exists()
 
 
+def test_a_dozen_demo_cameras_stand_in_the_first_street_without_a_stream(seed_output):
+    cameras = list(
+        Camera.objects.filter(resource__code__startswith=f"{DISTRICT_CODE}-CAM-").select_related(
+            "resource__region", "owner_unit"
+        )
+    )
+    assert len(cameras) == 12
+    for camera in cameras:
+        assert camera.resource.kind == "camera"
+        assert camera.resource.region.code.startswith(FIRST_STREET)
+        grid = shapely.from_wkb(bytes(camera.resource.region.geom.wkb))
+        assert shapely.contains_xy(grid, camera.resource.point.x, camera.resource.point.y)
+        assert camera.stream_url == ""  # a demo has no video gateway
+        assert camera.owner_unit.name == "区公安分局"
+        assert 0 <= camera.direction_deg <= 359
+    states = {camera.state for camera in cameras}
+    assert CameraState.NO_STREAM in states
+    assert CameraState.ONLINE not in states
+
+
+def test_the_built_in_layers_are_registered_in_the_catalogue(seed_output):
+    layers = {layer.code: layer for layer in Layer.objects.select_related("category", "owner")}
+    assert {"streets", "communities", "grids", "assets", "resources", "cameras"} <= set(layers)
+    assert {"buildings", "parcels"} <= set(layers)  # citizens registers its tables
+    assert layers["assets"].feature_count == 400
+    assert layers["cameras"].feature_count == 12
+    assert layers["grids"].feature_count == 1188
+    assert layers["assets"].category.code == "components"
+    assert layers["cameras"].owner.name == "区公安分局"
+    assert all(layer.source == "table" and layer.last_updated_at for layer in layers.values())
+
+
 def test_there_is_one_demo_account_per_role_with_its_post(seed_output):
     district = Region.objects.get(code=DISTRICT_CODE)
     expected_regions = {
@@ -306,6 +344,14 @@ def test_only_the_demo_admin_is_staff_and_all_log_in_with_the_demo_password(seed
     # All share one hash (see _write_accounts), so checking one checks them all.
     assert len(set(users.values_list("password", flat=True))) == 1
     assert users.get(username="demo-street").check_password(demo_password())
+
+
+def test_the_demo_citizen_is_seeded_with_the_demo_accounts(seed_output):
+    # citizens adds it through grids.signals.demo_seeded (grids never imports citizens).
+    citizen = User.objects.get(username="demo-citizen")
+    assert citizen.phone == "13800138000"
+    assert citizen.check_password(demo_password())
+    assert not citizen.posts.exists()
 
 
 def _snapshot() -> dict[str, object]:

@@ -38,6 +38,8 @@ class Command(BaseCommand):
         out.write(f"  API        {base}/api/v1/")
         out.write(f"  API docs   {base}/api/docs/")
         out.write(f"  health     {base}/healthz")
+        out.write(f"  inspector app (城管通)  {base}/m/")
+        out.write(f"  citizens' app           {base}/c/")
         out.write("")
         if not existing:
             out.write("  No demo accounts (seed_demo ran with --no-accounts, or has not run).")
@@ -48,4 +50,5 @@ class Command(BaseCommand):
         for account in DEMO_ACCOUNTS:
             if account.username in existing:
                 out.write(f"    {account.username:<{width}}  {account.role:<17} {account.label}")
+        out.write(f"  Demo citizen at {base}/c/: phone 13800138000, the same password.")
         out.write("")

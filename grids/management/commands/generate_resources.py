@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection
 
 from grids.emergency import ResourceInputError, resources_generate
 
@@ -29,9 +28,5 @@ class Command(BaseCommand):
             added = resources_generate(count=count, seed=options["seed"])
         except ResourceInputError as exc:
             raise CommandError(str(exc)) from exc
-        if connection.vendor == "sqlite":
-            # Without statistics SQLite reads the kind index instead of the R*Tree.
-            with connection.cursor() as cursor:
-                cursor.execute("ANALYZE")
         if options["verbosity"] > 0:
             self.stdout.write(self.style.SUCCESS(f"{added} emergency resources added."))

@@ -6,12 +6,12 @@ from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection
 from tqdm import tqdm
 
+from config.dbstats import analyze
 from grids.demo.geometry import no_progress
 from grids.demo.seed import DemoAccountsRefusedError, seed_demo
-from grids.models import Region
+from grids.models import Asset, Post, Region, Unit, User
 
 T = TypeVar("T")
 
@@ -62,11 +62,9 @@ class Command(BaseCommand):
             )
         except DemoAccountsRefusedError as refused:
             raise CommandError(str(refused)) from refused
-        if connection.vendor == "sqlite":
-            # Without statistics SQLite drives locate from the level index instead of the
-            # R*Tree (docs/performance.md); ANALYZE gives the planner the numbers.
-            with connection.cursor() as cursor:
-                cursor.execute("ANALYZE")
+        # Without statistics SQLite drives locate from the level index instead of the R*Tree
+        # (docs/performance.md), and PostgreSQL takes the new tables for empty.
+        analyze(Region, Unit, Post, User, Asset)
         if verbose:
             for line in summary.lines():
                 style = self.style.WARNING if line.startswith("warning") else self.style.SUCCESS
