@@ -612,7 +612,9 @@ CONTENT_SECURITY_POLICY = {
         "default-src": [SELF],
         "script-src": [SELF, NONCE],
         "style-src": [SELF],
-        "img-src": [SELF, "data:", *([MAP_TILES_ORIGIN] if MAP_TILES_ORIGIN else [])],
+        # blob: the handheld apps show photos as object URLs: a preview of what the camera took
+        # (it is compressed on the device) and case photos fetched with the login token.
+        "img-src": [SELF, "data:", "blob:", *([MAP_TILES_ORIGIN] if MAP_TILES_ORIGIN else [])],
         "font-src": [SELF],
         # The handheld apps' service workers fetch (and cache) map tiles themselves.
         "connect-src": [SELF, *([MAP_TILES_ORIGIN] if MAP_TILES_ORIGIN else [])],

@@ -82,6 +82,12 @@ def fill_report(page: Any, description: str, photo: Path | None = None) -> None:
     if photo is not None:
         page.set_input_files("[data-testid=report-photos-input]", str(photo))
         page.wait_for_selector("[data-testid=report-photos][data-count='1']")
+        # The preview shows the photo (an object URL the page's CSP must allow), not its alt text.
+        wait_for_js(
+            page,
+            "[...document.querySelectorAll('[data-testid=report-photos] img')]"
+            ".some((img) => img.complete && img.naturalWidth > 0)",
+        )
     page.fill("input[name=item_search]", "S010201")
     page.click("label.item-option:has(input[value=S010201])")
     page.fill("textarea[name=description]", description)
@@ -443,6 +449,10 @@ def test_a_citizen_registers_reports_on_the_map_follows_it_and_rates_it(
     page.click(f"[data-testid=my-reports] [data-case='{case.pk}'] a")
     page.wait_for_selector("[data-testid=timeline] li")
     assert page.locator("[data-testid=timeline] li").count() == 1
+    # The photo is shown (fetched with the token, drawn from an object URL), not its alt text.
+    wait_for_js(
+        page, "[...document.querySelectorAll('.thumbs img')].some((img) => img.naturalWidth > 0)"
+    )
     shot(page, artifacts_dir, "c-06-report-detail")
     assert_usable(page, errors)
 
