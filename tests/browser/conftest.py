@@ -26,6 +26,9 @@ PASSWORD = "pw-123456!"  # tests/conftest.py make_user
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "browser: drives Chromium through Playwright")
+    config.addinivalue_line(
+        "markers", "csp_violations_expected: the test provokes CSP refusals on purpose"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -57,6 +60,7 @@ def chromium() -> Iterator[Any]:
             browser = playwright.chromium.launch(
                 executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
             )
+            _report_csp_violations(browser)
             yield browser
             browser.close()
     finally:
@@ -64,6 +68,50 @@ def chromium() -> Iterator[Any]:
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         else:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+# Before any page script: say on the console what the Content-Security-Policy refused (a
+# photo preview, a tile, an inline style), so a page that works only without its CSP fails.
+CSP_PROBE = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  console.error("csp-violation " + e.violatedDirective + " " + (e.blockedURI || "inline")
+    + " at " + (e.sourceFile || location.pathname) + ":" + e.lineNumber);
+});
+"""
+CSP_VIOLATIONS: list[str] = []
+
+
+def _report_csp_violations(browser: Any) -> None:
+    """Every context the tests open reports its pages' CSP refusals into CSP_VIOLATIONS."""
+    open_context = browser.new_context
+
+    def new_context(*args: Any, **kwargs: Any) -> Any:
+        context = open_context(*args, **kwargs)
+        context.add_init_script(CSP_PROBE)
+
+        def on_console(message: Any) -> None:
+            if message.type == "error" and message.text.startswith("csp-violation"):
+                CSP_VIOLATIONS.append(
+                    f"{message.text} (page {message.page.url if message.page else '?'})"
+                )
+
+        context.on("console", on_console)
+        return context
+
+    browser.new_context = new_context
+
+
+@pytest.fixture(autouse=True)
+def _no_csp_violations(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A browser test fails when a page it opened broke its own CSP (what a visitor's browser
+    would silently refuse). A test that provokes refusals on purpose is marked
+    `csp_violations_expected`."""
+    CSP_VIOLATIONS.clear()
+    yield
+    found = list(dict.fromkeys(CSP_VIOLATIONS))
+    CSP_VIOLATIONS.clear()
+    if found and not request.node.get_closest_marker("csp_violations_expected"):
+        pytest.fail(f"the page's Content-Security-Policy refused: {found}")
 
 
 @pytest.fixture

@@ -36,7 +36,8 @@ def new_phone(browser: Any, base_url: str, lon: float, lat: float, **extra: Any)
 
 
 def watch(page: Any, name: str) -> list[str]:
-    """Collect the page's script errors (the tests assert there are none)."""
+    """Collect the page's script errors (the tests assert there are none). What the page's CSP
+    refuses fails the test on its own (tests/browser/conftest.py)."""
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(f"[{name}] {exc}"))
     return errors
