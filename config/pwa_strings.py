@@ -134,6 +134,17 @@ def inspector_strings() -> dict[str, Any]:
         "duty_stopped": _("Off duty."),
         "on_duty_since": _("On duty since %(at)s"),
         "off_duty": _("Off duty"),
+        "gps_waiting": _("Waiting for the GPS signal…"),
+        "gps_ok": _("GPS signal: accurate to %(m)s m."),
+        "gps_lost": _(
+            "No GPS signal since %(at)s. You are still on duty; the track goes on when the "
+            "signal is back."
+        ),
+        "gps_denied": _(
+            "This app may not use your location, so the patrol cannot be recorded. Allow "
+            "location for this site in the browser's settings."
+        ),
+        "gps_unsupported": _("This browser cannot give a position, so a patrol cannot be recorded."),
         "patrol_hint": _(
             "While on duty and this app is open, your position is recorded every few seconds "
             "and sent in batches."

@@ -331,8 +331,40 @@ def test_patrol_duty_sends_fixes_and_shows_todays_track(
     ]
     distance = page.inner_text("[data-testid=distance]")
     assert "米" in distance or "m" in distance
+    assert page.get_attribute("[data-testid=gps-state]", "data-state") == "ok"
     shot(page, artifacts_dir, "m-11-patrol-on-duty")
     assert_usable(page, errors)
+
+    # Under trees the GPS gives nothing for a while: the screen says so, the duty goes on, and
+    # no error toast covers the stop button.
+    since = page.inner_text("[data-testid=duty-state]")
+    context.new_cdp_session(page).send("Emulation.setGeolocationOverride", {})
+    page.wait_for_selector("[data-testid=gps-state][data-state=lost]")
+    assert "GPS" in page.inner_text("[data-testid=gps-state]")
+    assert page.locator(".toast.bad").count() == 0
+    assert page.get_attribute("[data-testid=duty-toggle]", "aria-pressed") == "true"
+    shot(page, artifacts_dir, "m-11b-patrol-no-signal")
+    context.set_geolocation({"longitude": LON + 0.002, "latitude": LAT, "accuracy": 5})
+    page.wait_for_selector("[data-testid=gps-state][data-state=ok]")
+
+    # Reopening the app resumes the duty from when it began, not from the reopening: the duty
+    # is made to have begun on 3 January at 07:05 (Beijing), on the phone, and the app reopened.
+    assert "2026-01-03 07:05" not in since
+    page.evaluate(
+        """() => new Promise((resolve, reject) => {
+          const open = indexedDB.open("wangge-m");
+          open.onsuccess = () => {
+            const tx = open.result.transaction("kv", "readwrite");
+            tx.objectStore("kv").put("2026-01-02T23:05:00.000Z", "duty_since");
+            tx.oncomplete = () => { open.result.close(); resolve(); };
+            tx.onerror = () => reject(tx.error);
+          };
+          open.onerror = () => reject(open.error);
+        })"""
+    )
+    page.reload()
+    page.wait_for_selector("[data-testid=duty-state].on")
+    assert "2026-01-03 07:05" in page.inner_text("[data-testid=duty-state]")
     page.click("[data-testid=duty-toggle]")
     page.wait_for_selector("[data-testid=duty-state].off")
 

@@ -71,6 +71,11 @@ export function fmtDateTime(value) {
   return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}`;
 }
 
+// HH:mm in Beijing time.
+export function fmtTime(value) {
+  return fmtDateTime(value).slice(11);
+}
+
 // Beijing's offset: device times are sent with it.
 export function isoWithOffset(date = new Date()) {
   const shifted = new Date(date.getTime() + 8 * 3600 * 1000);

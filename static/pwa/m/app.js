@@ -10,6 +10,7 @@ import {
   router,
   watchNetwork,
   fmtDateTime,
+  fmtTime,
   h,
   haversine,
   inboxBadge,
@@ -47,6 +48,7 @@ const state = {
   waiting: [],
   duty: false,
   watchId: null,
+  gps: { state: "waiting", since: 0 },
   lastFix: null,
 };
 let leaflet = null; // the current screen's map, removed when the screen changes
@@ -812,7 +814,35 @@ function centreOf(collection) {
 const FIX_EVERY_MS = 10000;
 const FIX_MIN_MOVE_M = 10;
 
+// What the patrol screen says about the GPS: a signal (with its accuracy), none for a while
+// (under trees or between tall buildings: the duty goes on and the track resumes), or none
+// allowed (then nothing can be recorded until the user allows it).
+function setGps(next) {
+  const same = state.gps.state === next.state;
+  state.gps = same && next.state === "lost" ? state.gps : { ...next, since: Date.now() };
+  if (next.state === "ok") state.gps.accuracy = next.accuracy;
+  document.dispatchEvent(new CustomEvent("gps"));
+}
+
+function gpsError(error) {
+  if (error && error.code === 1) {
+    if (state.gps.state !== "denied") toast(t("gps_denied"), "bad");
+    setGps({ state: "denied" });
+  } else {
+    setGps({ state: "lost" });
+  }
+}
+
+function gpsText() {
+  const gps = state.gps;
+  if (gps.state === "ok") return t("gps_ok", { m: Math.round(gps.accuracy ?? 0) });
+  if (gps.state === "lost") return t("gps_lost", { at: fmtTime(gps.since) });
+  if (gps.state === "denied") return t("gps_denied");
+  return t("gps_waiting");
+}
+
 async function recordFix(position) {
+  setGps({ state: "ok", accuracy: position.coords.accuracy });
   const fix = {
     client_id: uuid(),
     lon: round6(position.coords.longitude),
@@ -867,12 +897,14 @@ function flushFixes() {
 
 async function startDuty() {
   if (!navigator.geolocation) {
-    toast(t("no_position"), "bad");
+    toast(t("gps_unsupported"), "bad");
     return;
   }
   state.duty = true;
-  await kv.set("duty_since", new Date().toISOString());
-  state.watchId = navigator.geolocation.watchPosition(recordFix, () => toast(t("no_position"), "bad"), {
+  state.gps = { state: "waiting", since: Date.now() };
+  // Reopening the app resumes the duty: it keeps the time it began.
+  if (!(await kv.get("duty_since"))) await kv.set("duty_since", new Date().toISOString());
+  state.watchId = navigator.geolocation.watchPosition(recordFix, gpsError, {
     enableHighAccuracy: true,
     maximumAge: 5000,
     timeout: 30000,
@@ -888,6 +920,7 @@ function stopDuty() {
 }
 
 let patrolRefresh = null;
+let patrolGps = null;
 
 async function renderPatrol() {
   const body = h("div", { class: "stack" });
@@ -912,6 +945,12 @@ async function renderPatrol() {
       renderPatrol();
     },
   });
+  const gpsLine = h("p", { class: "gps", role: "status", "data-testid": "gps-state", hidden: !state.duty });
+  const paintGps = () => {
+    gpsLine.dataset.state = state.gps.state;
+    gpsLine.textContent = gpsText();
+  };
+  paintGps();
   const stats = h("dl", { class: "stats", "data-testid": "patrol-stats" });
   const mapNode = h("div", { class: "map", "data-testid": "patrol-map", role: "img", "aria-label": t("todays_track") });
   replace(
@@ -920,6 +959,7 @@ async function renderPatrol() {
       "section",
       { class: "card" },
       h("p", { class: `duty ${state.duty ? "on" : "off"}`, "data-testid": "duty-state", text: state.duty ? t("on_duty_since", { at: fmtDateTime(since) }) : t("off_duty") }),
+      gpsLine,
       toggle,
       h("p", { class: "hint", text: t("patrol_hint") }),
     ),
@@ -970,9 +1010,12 @@ async function renderPatrol() {
     document.removeEventListener("fix", patrolRefresh);
     document.removeEventListener("fixes-sent", patrolRefresh);
   }
+  if (patrolGps) document.removeEventListener("gps", patrolGps);
   patrolRefresh = refresh;
+  patrolGps = paintGps;
   document.addEventListener("fix", refresh);
   document.addEventListener("fixes-sent", refresh);
+  document.addEventListener("gps", paintGps);
   refresh();
 }
 
