@@ -144,7 +144,9 @@ def inspector_strings() -> dict[str, Any]:
             "This app may not use your location, so the patrol cannot be recorded. Allow "
             "location for this site in the browser's settings."
         ),
-        "gps_unsupported": _("This browser cannot give a position, so a patrol cannot be recorded."),
+        "gps_unsupported": _(
+            "This browser cannot give a position, so a patrol cannot be recorded."
+        ),
         "patrol_hint": _(
             "While on duty and this app is open, your position is recorded every few seconds "
             "and sent in batches."
