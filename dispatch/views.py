@@ -78,6 +78,9 @@ def home(request: HttpRequest) -> HttpResponse:
     queues = queues_for_user(user=request.user, limit=HOME_ROWS)
     for queue in queues:
         queue.rows = rows_for(queue.cases, now=now)  # type: ignore[attr-defined]
+    # Queues with work first (in their usual order), the empty ones after them as one line each:
+    # a street officer's six empty queues must not push the one with work below the fold.
+    queues.sort(key=lambda queue: not queue.rows)  # type: ignore[attr-defined]
     context: dict[str, Any] = {
         "roles": _role_labels(roles),
         "queues": queues,

@@ -59,6 +59,8 @@
         if (table) table.classList.toggle("is-empty", known.size === 0);
         const empty = section.querySelector("[data-empty]");
         if (empty) empty.hidden = known.size > 0;
+        // On the home page an empty queue is one line, after those with work (app.css).
+        if (section.classList && section.classList.contains("queue")) section.classList.toggle("is-idle", known.size === 0);
         if (badge && meta) badge.textContent = meta.dataset.total;
         box.dataset.refreshed = String(Date.now());
         if (status) {

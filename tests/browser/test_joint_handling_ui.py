@@ -84,6 +84,12 @@ def test_joint_handling_and_urging_through_the_case_page(
     street = login_as("street")
     queue = street.locator(f"[data-queue=to_handle] tr[data-case='{case.pk}']")
     assert queue.count() == 1
+    # The one queue with work is the first one, above the fold; the empty ones are one line.
+    assert (
+        street.locator(".queues > section.queue").first.get_attribute("data-queue") == "to_handle"
+    )
+    assert queue.is_visible()
+    assert street.locator(".queues > section.queue.is-idle [data-live-queue]").first.is_hidden()
     snap(street, "2-street-home")
     street.goto(f"/cases/{case.pk}/")
     street.wait_for_selector("form[data-action=co_sign_for]")

@@ -147,3 +147,17 @@ def test_a_levels_cases_at_the_units_are_listed_for_its_command_to_urge(world: W
     response = _client_for(world.users[Role.DISPATCHER]).get(reverse("dispatch:home"))
     at_units = next(q for q in response.context["queues"] if q.key == "in_progress")
     assert [c.pk for c in at_units.cases] == [districts.pk]
+
+
+def test_the_home_puts_queues_with_work_first_and_empty_ones_on_one_line(world: World) -> None:
+    """A supervisor with one registered case: its filing queue comes before the empty intake
+    queue (which comes first when both have work), and the empty ones are marked idle."""
+    case = put_in_state(world.report(), Status.REGISTERED)
+    response = _client_for(world.users[Role.SHIFT_SUPERVISOR]).get(reverse("dispatch:home"))
+    keys = [queue.key for queue in response.context["queues"]]
+    assert keys[0] == "filing", keys
+    assert case in response.context["queues"][0].cases
+    assert all(not queue.rows for queue in response.context["queues"][1:])
+    html = response.content.decode()
+    assert 'class="card queue" data-queue="filing"' in html
+    assert 'class="card queue is-idle" data-queue="intake"' in html
