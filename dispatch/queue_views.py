@@ -3,7 +3,6 @@ itself (static/dispatch/queue.js asks for ?partial=1 every few seconds)."""
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any, cast
 from urllib.parse import urlencode
 
@@ -11,25 +10,24 @@ from django.contrib import messages
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from cases.intake import sub_channels
-from cases.workflow import Action
+from cases.workflow import Action, transition_for
 from config.exports import csv_text, xlsx_bytes
 from dispatch.dashboard import user_roles
-from dispatch.models import SavedQueueView
 from dispatch.queues import (
     BULK_ACTIONS,
     EXPORT_LIMIT,
     HOME_ROWS,
     PAGE_SIZE,
     QueueFilterForm,
+    delete_queue_view,
     export_table,
     filter_queue,
     live_strings,
@@ -37,6 +35,8 @@ from dispatch.queues import (
     queue_cases,
     queue_spec_for_user,
     rows_for,
+    save_queue_view,
+    saved_views_for,
     statuses_of,
 )
 from dispatch.views import LOGIN_URL, _role_labels
@@ -98,7 +98,7 @@ def queue_page(request: HttpRequest, key: str) -> HttpResponse:
         "query": query,
         "now": now,
         "bulk": sorted(a for a, keys in BULK_ACTIONS.items() if spec.key in keys),
-        "saved_views": SavedQueueView.objects.filter(user=cast(User, request.user), queue=spec.key),
+        "saved_views": saved_views_for(cast(User, request.user), spec.key),
         "roles": _role_labels(user_roles(request.user)),
         "live_url": reverse("dispatch:queue", args=[spec.key])
         + "?"
@@ -141,7 +141,7 @@ def queue_bulk(request: HttpRequest, key: str) -> HttpResponse:
         messages.error(request, gettext("Choose the unit to dispatch to."))
         return redirect(_back(request, key))
     note = request.POST.get("note", "").strip()
-    if action == Action.URGE and not note:
+    if transition_for(action).note_required and not note:  # urging says why
         messages.error(request, gettext("Say why you urge: a note is required."))
         return redirect(_back(request, key))
     outcome = queue_bulk_action(
@@ -172,10 +172,7 @@ def queue_view_save(request: HttpRequest, key: str) -> HttpResponse:
     if not name:
         messages.error(request, gettext("Give the view a name."))
         return redirect(_back(request, key))
-    with contextlib.suppress(IntegrityError):  # two tabs saving the same name at once
-        SavedQueueView.objects.update_or_create(
-            user=cast(User, request.user), queue=spec.key, name=name, defaults={"query": query}
-        )
+    save_queue_view(user=cast(User, request.user), key=spec.key, name=name, query=query)
     messages.success(request, gettext("View saved: %(name)s") % {"name": name})
     return redirect(_back(request, key))
 
@@ -183,9 +180,10 @@ def queue_view_save(request: HttpRequest, key: str) -> HttpResponse:
 @require_POST
 @login_required(login_url=LOGIN_URL)
 def queue_view_delete(request: HttpRequest, view_id: int) -> HttpResponse:
-    view = get_object_or_404(SavedQueueView, pk=view_id, user=request.user)
-    view.delete()
-    return redirect(reverse("dispatch:queue", args=[view.queue]))
+    queue = delete_queue_view(user=cast(User, request.user), view_id=view_id)
+    if queue is None:
+        raise Http404
+    return redirect(reverse("dispatch:queue", args=[queue]))
 
 
 @require_GET

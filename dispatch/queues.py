@@ -16,6 +16,7 @@ from typing import Any, cast
 from django import forms
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
+from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
@@ -35,7 +36,8 @@ from dispatch.dashboard import (
     specs_for_user,
     user_roles,
 )
-from grids.models import Role
+from dispatch.models import SavedQueueView
+from grids.models import Role, User
 
 PAGE_SIZE = 50
 HOME_ROWS = 10  # the home page shows each queue's first rows
@@ -298,6 +300,35 @@ def queue_bulk_action(
         else:
             outcome.done.append(number)
     return outcome
+
+
+# --- saved views: a person's named filters of one queue -------------------------------------
+
+
+def saved_views_for(user: User, key: str) -> QuerySet[SavedQueueView]:
+    return SavedQueueView.objects.filter(user=user, queue=key)
+
+
+def save_queue_view(*, user: User, key: str, name: str, query: str) -> None:
+    """Save the filters under a name, replacing the person's view of that name. Two tabs
+    saving the same name at once: the second finds the first's row and is done."""
+    try:
+        with transaction.atomic():
+            SavedQueueView.objects.update_or_create(
+                user=user, queue=key, name=name, defaults={"query": query}
+            )
+    except IntegrityError:
+        pass
+
+
+def delete_queue_view(*, user: User, view_id: int) -> str | None:
+    """Delete one of the person's own views; the queue it belonged to, or None when the person
+    has no such view."""
+    view = SavedQueueView.objects.filter(pk=view_id, user=user).first()
+    if view is None:
+        return None
+    view.delete()
+    return view.queue
 
 
 def live_strings() -> dict[str, str]:
