@@ -818,9 +818,8 @@ const FIX_MIN_MOVE_M = 10;
 // (under trees or between tall buildings: the duty goes on and the track resumes), or none
 // allowed (then nothing can be recorded until the user allows it).
 function setGps(next) {
-  const same = state.gps.state === next.state;
-  state.gps = same && next.state === "lost" ? state.gps : { ...next, since: Date.now() };
-  if (next.state === "ok") state.gps.accuracy = next.accuracy;
+  // A lost signal keeps the time it was lost.
+  if (!(next.state === "lost" && state.gps.state === "lost")) state.gps = { ...next, since: Date.now() };
   document.dispatchEvent(new CustomEvent("gps"));
 }
 
