@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.gis.geos import Point
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
@@ -634,17 +635,23 @@ def _report_standing(
     raise InvalidInput(_("Unknown source channel."), field_errors={"source": [_("Unknown.")]})
 
 
-def _is_district_intake(actor: AbstractBaseUser | None, grid_code: str) -> bool:
-    """An intake operator posted at a district that covers the point."""
+def district_intake_codes(actor: AbstractBaseUser | AnonymousUser | None) -> list[str]:
+    """The districts where this person is an intake operator: the only people who may keep a
+    report at the district (handling_level) instead of letting it enter lower down."""
     if actor is None:
-        return False
-    return any(
-        post.role == Role.INTAKE_OPERATOR
+        return []
+    return [
+        post.region.code
+        for post in active_posts(actor)
+        if post.role == Role.INTAKE_OPERATOR
         and post.region is not None
         and post.region.level == Level.DISTRICT
-        and grid_code.startswith(post.region.code)
-        for post in _posts(actor)
-    )
+    ]
+
+
+def _is_district_intake(actor: AbstractBaseUser | None, grid_code: str) -> bool:
+    """An intake operator posted at a district that covers the point."""
+    return any(grid_code.startswith(code) for code in district_intake_codes(actor))
 
 
 def _write_report(

@@ -20,9 +20,9 @@ from django.views.decorators.http import require_GET
 
 from cases.intake import may_take_calls, sub_channels
 from cases.models import Item, RequestType, SourceChannel, Urgency
-from cases.services import PUBLIC_CHANNELS
+from cases.services import PUBLIC_CHANNELS, district_intake_codes
 from dispatch.dashboard import user_roles
-from grids.models import Level, Post, Role
+from grids.models import Role
 
 # The channels an operator takes reports from, the busiest first.
 DESK_CHANNELS = [
@@ -45,12 +45,6 @@ def _items() -> list[dict[str, Any]]:
             "pk", "code", "name", "domain__name"
         )
     ]
-
-
-def _keeps_at_district(user: Any) -> bool:
-    return Post.objects.filter(
-        user=user, is_active=True, role=Role.INTAKE_OPERATOR, region__level=Level.DISTRICT
-    ).exists()
 
 
 def _strings() -> dict[str, Any]:
@@ -100,7 +94,7 @@ def intake_new(request: HttpRequest) -> HttpResponse:
             "desk": {
                 "items": _items(),
                 "sub_channels": sub_channels(),
-                "keep_at_district": _keeps_at_district(request.user),
+                "keep_at_district": bool(district_intake_codes(request.user)),
                 "tz": settings.TIME_ZONE,
                 # The base map (a city's own tile server on a closed network); the district's
                 # own outlines are drawn over it, and alone when it does not load.
