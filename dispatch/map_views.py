@@ -25,7 +25,8 @@ from cases.selectors import case_qs_for_user
 from dispatch.dashboard import URGENT_FIRST
 from dispatch.views import LOGIN_URL
 from grids.geo import bbox_polygon, parse_bbox
-from grids.models import InspectorPosition, Level, Post, Role
+from grids.models import Level
+from grids.patrol import grid_inspectors
 from grids.selectors import grids_at_point_qs, regions_for_user_qs
 
 # Ceilings that keep one answer small enough for a browser (a row is ~120 bytes of JSON).
@@ -191,18 +192,6 @@ def grid_card(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"code": None})
     code = grid.code
     now = timezone.now()
-    posts = (
-        Post.objects.filter(
-            role=Role.INSPECTOR, is_active=True, region__code=code, user__is_active=True
-        )
-        .select_related("user")
-        .order_by("user__username")
-    )
-    seen = dict(
-        InspectorPosition.objects.filter(user_id__in=[p.user_id for p in posts]).values_list(
-            "user_id", "recorded_at"
-        )
-    )
     open_cases = case_qs_for_user(request.user).filter(
         grid_id=code,  # type: ignore[misc]  # the key is the grid's code (to_field)
         status__in=_OPEN,
@@ -213,14 +202,14 @@ def grid_card(request: HttpRequest) -> JsonResponse:
             "name": grid.name,
             "inspectors": [
                 {
-                    "name": post.user.get_full_name() or post.user.get_username(),
+                    "name": inspector.name,
                     "minutes_since_fix": (
-                        int((now - seen[post.user_id]).total_seconds() // 60)
-                        if post.user_id in seen
+                        int((now - inspector.last_fix_at).total_seconds() // 60)
+                        if inspector.last_fix_at is not None
                         else None
                     ),
                 }
-                for post in posts
+                for inspector in grid_inspectors(code)
             ],
             "open_total": open_cases.count(),
             "cases": [

@@ -263,6 +263,36 @@ def inspector_positions_qs(jurisdiction: Jurisdiction) -> QuerySet[InspectorPosi
     )
 
 
+@dataclass(frozen=True)
+class GridInspector:
+    name: str
+    last_fix_at: datetime | None
+
+
+def grid_inspectors(grid_code: str) -> list[GridInspector]:
+    """The active inspectors posted on one grid, by username, with when their position was
+    last heard (the map's grid card; no position is given away)."""
+    posts = list(
+        Post.objects.filter(
+            role=Role.INSPECTOR, is_active=True, region__code=grid_code, user__is_active=True
+        )
+        .select_related("user")
+        .order_by("user__username")
+    )
+    seen = dict(
+        InspectorPosition.objects.filter(user_id__in=[p.user_id for p in posts]).values_list(
+            "user_id", "recorded_at"
+        )
+    )
+    return [
+        GridInspector(
+            name=post.user.get_full_name() or post.user.get_username(),
+            last_fix_at=seen.get(post.user_id),
+        )
+        for post in posts
+    ]
+
+
 def directed_inspectors_qs(jurisdiction: Jurisdiction) -> QuerySet[User]:
     """The active inspectors with an active inspector post inside the jurisdiction, for those
     who direct them (POSITION_VIEWER_ROLES; nobody for anyone else): whose positions and
