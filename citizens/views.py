@@ -53,6 +53,10 @@ def _home_box(user: Any) -> list[float] | None:
     return [round(value, 6) for value in extent] if extent else None
 
 
+def _key_group_names() -> dict[str, str]:
+    return dict(KeyGroup.objects.values_list("code", "name"))
+
+
 def _choices(choices: Any) -> dict[str, str]:
     return {str(value): str(label) for value, label in choices}
 
@@ -65,7 +69,7 @@ def _registry_strings() -> dict[str, Any]:
         "dwelling_uses": _choices(DwellingUse.choices),
         "roles": _choices(OccupancyRole.choices),
         "sexes": _choices(Sex.choices),
-        "key_groups": dict(KeyGroup.objects.values_list("code", "name")),
+        "key_groups": _key_group_names(),
         "search_placeholder": gettext("Address, parcel or organisation"),
         "no_hits": gettext("Nothing found in your area."),
         "kinds": {
@@ -271,7 +275,7 @@ def residents_print(request: HttpRequest, building_id: int) -> HttpResponse:
 def _print_rows(rows: list[ResidentRow]) -> list[dict[str, Any]]:
     roles = dict(OccupancyRole.choices)
     sexes = dict(Sex.choices)
-    groups = dict(KeyGroup.objects.values_list("code", "name"))
+    groups = _key_group_names()
     return [
         {
             "dwelling": f"{row.dwelling.unit}-{row.dwelling.room}"
